@@ -1,0 +1,12 @@
+"""Theory solvers: closed forms, ODEs and random-matrix integrals.
+
+Submodules
+----------
+deep_linear    Saxe mode solutions, deep chain, Braun 2022 Riccati form
+riccati        the zero-balanced two-layer closed form (re-exported by deep_linear)
+random_matrix  Advani-Saxe train/test error from Marchenko-Pastur integrals
+kernel         kernel (NTK) gradient flow for train and test
+"""
+from . import deep_linear, kernel, random_matrix, riccati
+
+__all__ = ["deep_linear", "kernel", "random_matrix", "riccati"]

@@ -1,0 +1,71 @@
+"""Multilayer perceptron ensembles with a chosen nonlinearity and output scale."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from theorylab._validate import check_choice, check_positive
+
+from .ensemble import Ensemble
+from .init import _check_widths
+
+__all__ = ["MLP", "ACTIVATIONS"]
+
+ACTIVATIONS = {
+    "linear": lambda h: h,
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "gelu": torch.nn.functional.gelu,
+    "sigmoid": torch.sigmoid,
+}
+
+
+class MLP(Ensemble):
+    r"""E MLPs ``f(x) = output_scale * W_L phi(... phi(W_1 x + b_1) ...) + b_L``.
+
+    Weights are ``N(0, init_scale^2 / fan_in)``; biases start at 0.  The
+    output scale ``alpha`` multiplies the readout (``alpha`` large: lazy /
+    kernel regime; Chizat, Oyallon & Bach 2019, arXiv:1812.07956).
+
+    Parameters
+    ----------
+    widths : ``[d_in, hidden..., d_out]``
+    activation : one of ``ACTIVATIONS``
+    output_scale : float > 0
+    bias : whether layers have biases
+    seeds, dtype, device : as for :class:`~theorylab.nets.DeepLinear`
+    """
+
+    def __init__(self, widths: Sequence[int], seeds=0, *, activation: str = "relu", output_scale: float = 1.0,
+                 bias: bool = True, init_scale: float = 1.0, dtype="float32", device=None):
+        super().__init__(seeds, dtype=dtype, device=device)
+        widths = _check_widths(widths)
+        check_choice("activation", activation, tuple(ACTIVATIONS))
+        check_positive("output_scale", output_scale)
+        check_positive("init_scale", init_scale)
+        self.widths, self.activation, self.output_scale, self.bias = widths, activation, float(output_scale), bias
+        per_member = []
+        for g in self._init_streams():
+            arrs = [init_scale * g.standard_normal((widths[l + 1], widths[l])) / np.sqrt(widths[l])
+                    for l in range(len(widths) - 1)]
+            if bias:
+                arrs += [np.zeros(w) for w in widths[1:]]
+            per_member.append(arrs)
+        params = self._stack(per_member)
+        L = len(widths) - 1
+        self.weights = torch.nn.ParameterList(params[:L])
+        self.biases = torch.nn.ParameterList(params[L:])
+        self._phi = ACTIVATIONS[activation]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        L = len(self.weights)
+        for l, W in enumerate(self.weights):
+            h = torch.matmul(h, W.transpose(-1, -2))
+            if self.bias:
+                h = h + self.biases[l][:, None, :]
+            if l < L - 1:
+                h = self._phi(h)
+        return self.output_scale * h
