@@ -112,6 +112,7 @@ def train(
     observables: Mapping[str, Observable] | None = None,
     test: tuple | None = None,
     meta: Mapping | None = None,
+    stop: Callable[[dict[str, np.ndarray]], bool] | None = None,
 ) -> Trajectory:
     """Train every member of ``model`` on ``(x, y)`` and record observables.
 
@@ -124,6 +125,9 @@ def train(
         gradients at each recorded step.  ``"loss"`` (train loss, the training
         normalisation) is always recorded; ``"test_loss"`` too when ``test =
         (x_test, y_test)`` is given (same normalisation, mean over test points).
+    stop : optional ``fn(latest) -> bool`` called after each record with the
+        latest value of every observable (arrays ``(E, ...)``); training ends
+        early, and the trajectory is truncated there, when it returns True.
 
     Returns
     -------
@@ -163,7 +167,7 @@ def train(
         if step == steps[next_rec]:
             record()
             next_rec += 1
-            if next_rec == len(steps):
+            if next_rec == len(steps) or (stop is not None and stop({k: v[-1] for k, v in records.items()})):
                 break
         if config.optimizer == "gd":
             xb, yb = x, y
@@ -192,4 +196,4 @@ def train(
         "dtype": str(x.dtype).replace("torch.", ""),
         **dict(meta or {}),
     }
-    return Trajectory(steps * config.lr, out, info, n_seeds=E)
+    return Trajectory(steps[:next_rec] * config.lr, out, info, n_seeds=E)

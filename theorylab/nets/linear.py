@@ -40,6 +40,28 @@ class DeepLinear(Ensemble):
         self.widths = list(widths)
         self.weights = torch.nn.ParameterList(self._stack(per_member))
 
+    @classmethod
+    def concat(cls, nets: "Sequence[DeepLinear]") -> "DeepLinear":
+        """One ensemble holding every member of ``nets`` (same widths, dtype, device), in order.
+
+        Lets differently initialised ensembles train as one batched model.
+        """
+        nets = list(nets)
+        if not nets:
+            raise ValueError("nets must hold at least one DeepLinear")
+        first = nets[0]
+        for n in nets[1:]:
+            if n.widths != first.widths or n._dtype != first._dtype or n._device != first._device:
+                raise ValueError("nets must share widths, dtype and device to be concatenated")
+        out = cls.__new__(cls)
+        Ensemble.__init__(out, [s for n in nets for s in n.seeds], dtype=first._dtype, device=first._device)
+        out.widths = list(first.widths)
+        out.weights = torch.nn.ParameterList(
+            torch.nn.Parameter(torch.cat([n.weights[l].detach() for n in nets]).clone())
+            for l in range(first.depth)
+        )
+        return out
+
     @property
     def depth(self) -> int:
         return len(self.weights)

@@ -1,0 +1,55 @@
+"""Content-addressed on-disk cache for expensive runs.
+
+A result is stored under the SHA-256 of a canonical JSON encoding of its key
+(a dict of configuration values, plus a ``salt`` that a caller bumps when the
+code that produces the result changes).  A sweep interrupted half-way resumes
+where it stopped: finished keys are read back instead of recomputed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .trajectory import Trajectory, _jsonable
+
+__all__ = ["Cache", "config_hash"]
+
+
+def config_hash(key: Mapping[str, Any]) -> str:
+    """Stable hex digest of a JSON-able mapping (key order does not matter)."""
+    blob = json.dumps(_jsonable(key), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+class Cache:
+    """Directory of cached :class:`Trajectory` results keyed by config hash.
+
+    ``Cache(None)`` is a disabled cache that always computes.
+    """
+
+    def __init__(self, root: str | Path | None):
+        self.root = None if root is None else Path(root)
+        self.hits = 0
+        self.misses = 0
+
+    def path(self, key: Mapping[str, Any]) -> Path:
+        if self.root is None:
+            raise ValueError("this cache is disabled")
+        return self.root / f"{config_hash(key)}.npz"
+
+    def get_or_compute(self, key: Mapping[str, Any], compute: Callable[[], Trajectory]) -> Trajectory:
+        """Return the stored trajectory for ``key``, computing and storing it if absent."""
+        if self.root is None:
+            self.misses += 1
+            return compute()
+        p = self.path(key)
+        if p.exists() and p.with_suffix(".json").exists():
+            self.hits += 1
+            return Trajectory.load(p)
+        self.misses += 1
+        traj = compute()
+        traj.save(p)
+        return traj
