@@ -84,22 +84,25 @@ def max_error(
     threshold: float,
     relative: bool = True,
     scale: float | np.ndarray | None = None,
+    floor: float = 0.0,
     exp_name: str | None = None,
     label: str | None = None,
 ) -> Agreement:
     r"""Largest error between theory and (seed-mean) experiment on a common grid.
 
     ``value = max_t |theory(t) - experiment(t)| / scale``, where the default
-    ``scale`` for ``relative=True`` is ``|theory(t)|`` pointwise (a pointwise
-    relative error); pass ``scale`` (e.g. a target singular value ``s``) for an
-    error relative to a fixed size, or ``relative=False`` for absolute error.
+    ``scale`` for ``relative=True`` is ``max(|theory(t)|, floor)`` pointwise (a
+    pointwise relative error that does not blow up where the theory decays to
+    0); pass ``scale`` (e.g. a target singular value ``s``) for an error
+    relative to a fixed size, or ``relative=False`` for absolute error.
     """
     t, a, b = _pair(theory, experiment, name, exp_name)
     err = np.abs(a - b)
     if relative:
-        denom = np.abs(a) if scale is None else np.broadcast_to(np.asarray(scale, float), a.shape[1:])
+        denom = np.maximum(np.abs(a), floor) if scale is None else np.broadcast_to(np.asarray(scale, float), a.shape[1:])
         err = err / denom
-        metric = "max relative error" if scale is None else "max error / scale"
+        metric = "max error / scale" if scale is not None else (
+            "max relative error" if floor == 0 else f"max error / max(|theory|, {floor:g})")
     else:
         metric = "max abs error"
     i = np.unravel_index(np.argmax(err), err.shape)

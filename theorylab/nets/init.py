@@ -4,6 +4,8 @@ Each function returns a list of weight matrices ``[W_1, ..., W_D]`` with
 ``W_l`` of shape ``(widths[l], widths[l-1])``, so the network is
 ``W_D ... W_1 x``.
 
+* ``zeros``      all weights 0 (a fixed point for depth >= 2; for depth 1, linear
+  regression from the origin).
 * ``gaussian``   entries ``N(0, scale^2 / fan_in)``: small random init for ``scale << 1``.
 * ``orthogonal`` ``scale`` times a Haar-random partial isometry per layer: with
   ``scale = 1`` every singular value of the product is exactly 1 at any depth
@@ -26,7 +28,7 @@ from theorylab._validate import check_choice, check_int, check_positive, check_s
 
 __all__ = ["INITS", "init_weights", "haar_isometry"]
 
-INITS = ("gaussian", "orthogonal", "decoupled", "balanced")
+INITS = ("gaussian", "orthogonal", "decoupled", "balanced", "zeros")
 
 
 def haar_isometry(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
@@ -62,6 +64,8 @@ def init_weights(
     widths = _check_widths(widths)
     check_choice("init", init, INITS)
     D = len(widths) - 1
+    if init == "zeros":
+        return [np.zeros((widths[l + 1], widths[l])) for l in range(D)]
     if init == "gaussian":
         check_positive("scale", scale)
         return [scale * rng.standard_normal((widths[l + 1], widths[l])) / np.sqrt(widths[l]) for l in range(D)]

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Regenerate every paper figure and write the agreement report.
+
+    python paper_figs/make_all.py [--mode smoke|quick|full] [--only ID ...] [--out DIR] [--no-cache]
+
+Writes one PNG per figure, ``report.json`` and ``report.md`` (one row per
+agreement number: value, threshold, pass/fail; seconds per figure) to
+``--out`` (default ``paper_figs/out/<mode>``).  Expensive runs are cached by
+config hash under ``<out>/cache`` so a rerun only redraws.  Exit status is 1
+if any agreement failed, 0 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from paper_figs import FIGURES  # noqa: E402
+from theorylab import Cache  # noqa: E402
+from theorylab.figures import MODES, FigureResult  # noqa: E402
+
+
+def run_figures(ids, mode: str, out: Path, *, use_cache: bool = True, echo=print) -> list[FigureResult]:
+    """Make the figures ``ids`` in ``mode``; returns their results."""
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Cache(out / "cache" if use_cache else None)
+    results = []
+    for i, fid in enumerate(ids, 1):
+        echo(f"[{i}/{len(ids)}] {fid} ({mode}) ...", end=" ", flush=True)
+        module = importlib.import_module(f"paper_figs.{fid}")
+        t0 = time.perf_counter()
+        res = module.make(out, mode=mode, cache=cache)
+        res.seconds = time.perf_counter() - t0
+        results.append(res)
+        status = "ok" if res.passed else "FAILED"
+        echo(f"{status} in {res.seconds:.1f}s")
+        for a in res.agreements:
+            echo(f"      {a}")
+    return results
+
+
+def write_report(results: list[FigureResult], out: Path, mode: str, total: float) -> tuple[Path, Path]:
+    """``report.json`` and ``report.md`` for ``results``."""
+    import torch
+
+    env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+           "cuda": torch.cuda.is_available()}
+    data = {
+        "mode": mode,
+        "seconds_total": total,
+        "environment": env,
+        "figures": [
+            {"id": r.figure_id, "file": r.path.name, "seconds": r.seconds, "passed": r.passed,
+             "conventions": r.conventions, "agreements": [a.as_dict() for a in r.agreements]}
+            for r in results
+        ],
+    }
+    jpath = out / "report.json"
+    jpath.write_text(json.dumps(data, indent=1, default=str))
+    lines = [
+        f"# theorylab agreement report ({mode} mode)",
+        "",
+        f"{sum(r.passed for r in results)} of {len(results)} figures pass every check; "
+        f"total {total:.1f} s (python {env['python']}, torch {env['torch']}, cuda {env['cuda']}).",
+        "",
+        "| figure | check | metric | value | threshold | pass | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for j, a in enumerate(r.agreements):
+            op = ">=" if a.higher_is_better else "<="
+            secs = f"{r.seconds:.1f}" if j == 0 else ""
+            lines.append(f"| {r.figure_id if j == 0 else ''} | {a.name} | {a.metric} | {a.value:.4g} | "
+                         f"{op} {a.threshold:g} | {'yes' if a.passed else '**NO**'} | {secs} |")
+    lines += ["", "## Conventions", ""]
+    lines += [f"- **{r.figure_id}** ({r.path.name}): {r.conventions}" for r in results]
+    mpath = out / "report.md"
+    mpath.write_text("\n".join(lines) + "\n")
+    return jpath, mpath
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mode", choices=MODES, default="quick", help="settings (default: quick, CPU-sized)")
+    ap.add_argument("--only", nargs="+", choices=FIGURES, metavar="ID", help=f"figure ids: {', '.join(FIGURES)}")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default paper_figs/out/<mode>)")
+    ap.add_argument("--no-cache", action="store_true", help="recompute every run")
+    args = ap.parse_args(argv)
+    out = args.out or ROOT / "paper_figs" / "out" / args.mode
+    ids = args.only or list(FIGURES)
+    t0 = time.perf_counter()
+    results = run_figures(ids, args.mode, out, use_cache=not args.no_cache)
+    total = time.perf_counter() - t0
+    jpath, mpath = write_report(results, out, args.mode, total)
+    n_ok = sum(r.passed for r in results)
+    print(f"\n{n_ok}/{len(results)} figures pass; {total:.1f} s. Report: {mpath}")
+    return 0 if n_ok == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
