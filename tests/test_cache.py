@@ -1,0 +1,24 @@
+import numpy as np
+
+from theorylab import Cache, Trajectory, config_hash
+
+
+def test_hash_is_order_independent_and_sensitive():
+    assert config_hash({"a": 1, "b": (1, 2)}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_get_or_compute_computes_once(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return Trajectory([0.0, 1.0], {"x": np.array([1.0, 2.0])}, {"k": "v"})
+
+    cache = Cache(tmp_path)
+    a = cache.get_or_compute({"fig": "x", "n": 3}, compute)
+    b = cache.get_or_compute({"n": 3, "fig": "x"}, compute)
+    assert len(calls) == 1 and cache.hits == 1 and cache.misses == 1
+    np.testing.assert_array_equal(a["x"], b["x"])
+    Cache(None).get_or_compute({"n": 3}, compute)
+    assert len(calls) == 2
