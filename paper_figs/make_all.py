@@ -74,11 +74,14 @@ def write_report(results: list[FigureResult], out: Path, mode: str, total: float
         "| figure | check | metric | value | threshold | pass | seconds |",
         "|---|---|---|---|---|---|---|",
     ]
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|")
+
     for r in results:
         for j, a in enumerate(r.agreements):
             op = ">=" if a.higher_is_better else "<="
             secs = f"{r.seconds:.1f}" if j == 0 else ""
-            lines.append(f"| {r.figure_id if j == 0 else ''} | {a.name} | {a.metric} | {a.value:.4g} | "
+            lines.append(f"| {r.figure_id if j == 0 else ''} | {cell(a.name)} | {cell(a.metric)} | {a.value:.4g} | "
                          f"{op} {a.threshold:g} | {'yes' if a.passed else '**NO**'} | {secs} |")
     lines += ["", "## Conventions", ""]
     lines += [f"- **{r.figure_id}** ({r.path.name}): {r.conventions}" for r in results]

@@ -30,6 +30,9 @@ def test_make_all_writes_report_and_uses_cache(tmp_path, capsys):
     assert rc == (0 if all(f["passed"] for f in data["figures"]) else 1)
     md = (tmp_path / "report.md").read_text()
     assert "| saxe2014_modes |" in md and "threshold" in md and "Conventions" in md
+    header_cols = md.splitlines()[4].count("|")
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ") and "---" not in ln]
+    assert rows and all(ln.replace("\\|", "").count("|") == header_cols for ln in rows)   # pipes escaped
     cached = list((tmp_path / "cache").glob("*.npz"))
     assert len(cached) == 2
     make_all_main(["--mode", "smoke", "--only", "saxe2014_modes", "--out", str(tmp_path)])
