@@ -59,3 +59,16 @@ def test_validation():
         Trajectory([0, 1], {"x": [1, 2]}).mean()
     with pytest.raises(KeyError, match="no observable"):
         Trajectory([0, 1], {"x": [1, 2]})["y"]
+
+
+def test_plot_draws_one_line_per_component(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = _ens(rng).plot()                       # "a" (scalar) + "v" (3 components), seed means
+    assert len(ax.lines) == 4 and len(ax.collections) == 4   # one quantile band each
+    ax2 = Trajectory([0, 1, 2], {"x": np.zeros((3, 2))}).plot("x")
+    assert len(ax2.lines) == 2
+    plt.close("all")

@@ -5,7 +5,6 @@ Theory is a solid line; experiment is markers (seed mean) with a shaded band
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import contextmanager
 
 from .trajectory import Trajectory
@@ -55,7 +54,7 @@ def theory_vs_experiment(
     experiment: Trajectory | None,
     name: str,
     *,
-    index: Sequence | int | None = None,
+    index: tuple | int | None = None,
     color: str = COLORS[0],
     label: str | None = None,
     band: tuple[float, float] = (0.05, 0.95),
@@ -68,7 +67,9 @@ def theory_vs_experiment(
     """
 
     def pick(a):
-        return a if index is None else a[..., index]
+        if index is None:
+            return a
+        return a[(Ellipsis,) + tuple(index)] if isinstance(index, tuple) else a[..., index]
 
     if theory is not None:
         ax.plot(theory.t, pick(theory[name]), color=color, lw=1.6, label=(label + " theory") if label else "theory")

@@ -161,6 +161,35 @@ class Trajectory:
         self._require_seeds()
         return Trajectory(self.t, {k: v[:, e] for k, v in self.obs.items()}, {**self.meta, "member": e})
 
+    # -- plotting ---------------------------------------------------------
+    def plot(self, names=None, ax=None, **kw):
+        """Plot observables against ``t`` in one call (seed mean and 5-95% band for ensembles).
+
+        Vector observables draw one line per component.  Returns the axes.
+        """
+        from .plotting import COLORS, new_figure, theory_vs_experiment
+
+        if ax is None:
+            _, axes = new_figure(1, 1)
+            ax = axes[0, 0]
+        names = [names] if isinstance(names, str) else (names or self.names)
+        k = 0
+        for name in names:
+            shape = self[name].shape[2:] if self.n_seeds else self[name].shape[1:]
+            comps = list(np.ndindex(*shape)) if shape else [None]
+            for c in comps:
+                label = name if c is None else f"{name}{list(c)}"
+                if self.n_seeds:
+                    theory_vs_experiment(ax, None, self, name, index=c, color=COLORS[k % len(COLORS)], label=label,
+                                         **kw)
+                else:
+                    y = self[name] if c is None else self[name][(slice(None),) + c]
+                    ax.plot(self.t, y, color=COLORS[k % len(COLORS)], label=label)
+                k += 1
+        ax.set_xlabel(self.meta.get("time", "t"))
+        ax.legend(fontsize=6)
+        return ax
+
     # -- persistence ----------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write ``path`` (``.npz``: arrays) and ``path`` with ``.json`` (metadata)."""

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from theorylab import TrainConfig, train
 from theorylab.nets import DeepLinear
@@ -46,3 +47,43 @@ def test_kernel_flow_validation():
         kernel_flow(np.array([[1.0, 2.0], [0.0, 1.0]]), [1.0, 2.0])
     with pytest.raises(ValueError, match="K_test"):
         kernel_flow(np.eye(2), [1.0, 2.0], K_test=np.ones((3, 3)))
+
+
+def test_empirical_ntk_of_a_linear_model_is_the_gram_matrix(rng):
+    from theorylab.nets import empirical_ntk
+
+    X = rng.normal(size=(6, 4))
+    net = DeepLinear([4, 1], seeds=[0, 1], dtype="float64", device="cpu")
+    K = empirical_ntk(net, X).numpy()
+    assert_close(K, np.broadcast_to(X @ X.T, K.shape))
+
+
+def test_wide_mlp_at_large_output_scale_follows_its_initial_ntk(rng):
+    """Lazy regime (Chizat, Oyallon & Bach 2019): with output scale alpha the network must
+    move its outputs by an alpha-independent amount (targets f0 + y), so its features move
+    by O(1/alpha) and training follows kernel flow with the initial NTK ever more closely.
+    """
+    from theorylab.nets import MLP, empirical_ntk
+
+    X = rng.normal(size=(8, 3)) / np.sqrt(3)
+    y = np.sin(X @ np.ones(3))[:, None]
+
+    def deviation(alpha):
+        net = MLP([3, 128, 1], seeds=[0], activation="tanh", output_scale=alpha, bias=False, dtype="float64",
+                  device="cpu")
+        with torch.no_grad():
+            f0 = net(net.as_input(X))[0].numpy()
+        K = empirical_ntk(net, X)[0].numpy()
+        n = len(X)
+        lr = 0.2 * n / np.linalg.eigvalsh(K).max()
+        steps = 150
+        traj = train(net, X, f0 + y, TrainConfig(lr=lr, t_record=[0.0, steps * lr]))
+        # GD on the linearised model, exactly: residual r_m = (I - lr K / n)^m r_0
+        r = np.linalg.matrix_power(np.eye(n) - lr * K / n, steps) @ (-y)
+        lazy = 0.5 * np.mean(r**2)
+        assert lazy < 0.5 * traj["loss"][0, 0]                 # the run learns something
+        return abs(traj["loss"][-1, 0] - lazy) / traj["loss"][0, 0]
+
+    # (beyond alpha ~ 4 the deviation reaches float64 round-off of outputs of size alpha)
+    devs = [deviation(a) for a in (0.1, 0.3, 1.0)]
+    assert devs[1] < 0.3 * devs[0] and devs[2] < 0.3 * devs[1] and devs[2] < 1e-3, devs

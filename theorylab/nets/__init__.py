@@ -3,5 +3,6 @@ from .ensemble import Ensemble
 from .init import INITS, haar_isometry, init_weights
 from .linear import DeepLinear
 from .mlp import ACTIVATIONS, MLP
+from .ntk import empirical_ntk
 
-__all__ = ["ACTIVATIONS", "INITS", "DeepLinear", "Ensemble", "MLP", "haar_isometry", "init_weights"]
+__all__ = ["ACTIVATIONS", "INITS", "DeepLinear", "Ensemble", "MLP", "empirical_ntk", "haar_isometry", "init_weights"]
