@@ -6,7 +6,8 @@ deep_linear    Saxe mode solutions, deep chain, Braun 2022 Riccati form
 riccati        the zero-balanced two-layer closed form (re-exported by deep_linear)
 random_matrix  Advani-Saxe train/test error from Marchenko-Pastur integrals
 kernel         kernel (NTK) gradient flow for train and test
+sim            structured identity mapping: one-layer and symmetric two-layer dynamics
 """
-from . import deep_linear, kernel, random_matrix, riccati
+from . import deep_linear, kernel, random_matrix, riccati, sim
 
-__all__ = ["deep_linear", "kernel", "random_matrix", "riccati"]
+__all__ = ["deep_linear", "kernel", "random_matrix", "riccati", "sim"]

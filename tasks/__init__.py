@@ -4,20 +4,26 @@ Each task is a frozen, validated config plus functions of ``(config, rng)``
 returning samples and the exact quantities theory needs (``sigma_xx``,
 ``sigma_yx``, singular structure).
 """
-from . import hierarchical, teacher_student
+from . import hierarchical, structured_identity, teacher_student
 from ._samples import Samples
 from .hierarchical import TreeConfig, TreeTask, make_tree_task, tree_singular_values
+from .structured_identity import SIMConfig, SIMTask, concept_rates, make_sim
 from .teacher_student import TeacherStudentConfig, TeacherStudentTask, make_teacher_student
 
 __all__ = [
+    "SIMConfig",
+    "SIMTask",
     "Samples",
     "TeacherStudentConfig",
     "TeacherStudentTask",
     "TreeConfig",
     "TreeTask",
+    "concept_rates",
     "hierarchical",
+    "make_sim",
     "make_teacher_student",
     "make_tree_task",
+    "structured_identity",
     "teacher_student",
     "tree_singular_values",
 ]

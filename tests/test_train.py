@@ -108,3 +108,29 @@ def test_shape_mismatches(rng):
     with pytest.raises(ValueError, match="batch_size"):
         train(net, rng.normal(size=(5, 3)), rng.normal(size=(5, 2)),
               TrainConfig(lr=0.1, t_record=[0.1], optimizer="sgd", batch_size=6))
+
+
+def test_mse_reduction_is_the_mean_loss_on_a_rescaled_clock(rng):
+    """torch mse_loss (mean over samples and k outputs) with lr == the 1/2-mean loss with 2 lr / k."""
+    x, y = _data(rng, P=12, d=3, k=4)
+    a = MLP([3, 5, 4], seeds=[1], activation="relu", dtype="float64", device="cpu")
+    b = MLP([3, 5, 4], seeds=[1], activation="relu", dtype="float64", device="cpu")
+    lr = 0.2
+    ta = train(a, x, y, TrainConfig(lr=lr, t_record=[0.0, 30 * 2 * lr / 4], reduction="mse"))
+    tb = train(b, x, y, TrainConfig(lr=2 * lr / 4, t_record=[0.0, 30 * 2 * lr / 4]))
+    assert_close(ta.t, tb.t)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert_close(pa.detach().numpy(), pb.detach().numpy())
+    assert_close(ta["loss"], 2 * tb["loss"] / 4)          # L_mse = (2/k) L
+    assert "2 lr step / k" in ta.meta["time"]
+
+
+def test_epoch_sampling_visits_every_sample_once_per_epoch():
+    from theorylab.train import _Batches
+
+    b = _Batches([0, 1], P=10, batch_size=4, sampling="epoch")
+    epoch = [b.next() for _ in range(3)]                   # 4 + 4 + 2
+    assert [e.shape[1] for e in epoch] == [4, 4, 2]
+    for m in range(2):
+        assert sorted(np.concatenate([e[m] for e in epoch]).tolist()) == list(range(10))
+    assert not np.array_equal(np.concatenate([e[0] for e in epoch]), np.concatenate([e[1] for e in epoch]))

@@ -9,7 +9,11 @@ Loss of each member, ``reduction="mean"`` (default):
 ``reduction="sum"``: ``L = 1/2 sum_mu ||y_mu - f(x_mu)||^2``.  Plain GD
 ``theta <- theta - lr * dL/dtheta`` is the Euler discretisation of gradient
 flow ``dtheta/dt = -dL/dtheta`` with ``t = lr * step`` (``tau = 1``); SGD on
-minibatches of the mean loss uses the same clock.  The conversion is stored in
+minibatches of the mean loss uses the same clock.
+
+``reduction="mse"`` is PyTorch's ``mse_loss``: the mean over samples *and*
+the ``k`` outputs, without the 1/2, ``L_mse = (2/k) L``.  A step of size
+``lr`` on it is a step of ``2 lr / k`` on ``L``, so ``t = 2 lr step / k``.  The conversion is stored in
 ``Trajectory.meta["time"]``; a solver using another normalisation must convert
 (e.g. a loss with a factor ``1/d`` or without the ``1/2`` rescales ``t``).
 
@@ -47,11 +51,14 @@ class TrainConfig:
     t_record : sequence of float >= 0
         Theory times at which to record; rounded to the nearest step
         ``round(t / lr)`` (recorded times are ``lr * step`` exactly).
-    optimizer : "gd" (full batch) or "sgd" (minibatches drawn with replacement
-        of the batch, without replacement within it, per member, from the
-        ``"order"`` stream of that member's seed).
+    optimizer : "gd" (full batch) or "sgd" (minibatches, drawn per member
+        from the ``"order"`` stream of that member's seed).
     batch_size : int, for "sgd".
-    reduction : "mean" or "sum" (see module docstring; "sum" only with "gd").
+    sampling : "epoch" (reshuffle every epoch and walk through it in batches,
+        the last one smaller, like a shuffled ``DataLoader``) or "iid" (each
+        batch drawn afresh, without replacement within it).
+    reduction : "mean", "sum" or "mse" (see module docstring; "sum" only with
+        "gd").  ``t_record`` is in theory time of the 1/2-mean loss for "mse".
     progress : True / False / None (None: a bar when stderr is a terminal and
         the run has more than 5000 steps).
     """
@@ -61,6 +68,7 @@ class TrainConfig:
     optimizer: str = "gd"
     batch_size: int | None = None
     reduction: str = "mean"
+    sampling: str = "epoch"
     progress: bool | None = None
 
     def __post_init__(self) -> None:
@@ -71,24 +79,47 @@ class TrainConfig:
         check_nonnegative("t_record", t)
         object.__setattr__(self, "t_record", tuple(t.tolist()))
         check_choice("optimizer", self.optimizer, ("gd", "sgd"))
-        check_choice("reduction", self.reduction, ("mean", "sum"))
+        check_choice("reduction", self.reduction, ("mean", "sum", "mse"))
+        check_choice("sampling", self.sampling, ("epoch", "iid"))
         if self.optimizer == "sgd":
             if self.batch_size is None:
                 raise ValueError("batch_size is required with optimizer='sgd'")
             check_int("batch_size", self.batch_size)
-            if self.reduction != "mean":
-                raise ValueError("reduction must be 'mean' with optimizer='sgd'")
+            if self.reduction == "sum":
+                raise ValueError("reduction must be 'mean' or 'mse' with optimizer='sgd'")
 
 
-def record_steps(t_record, lr: float) -> np.ndarray:
-    """Sorted unique step indices ``round(t / lr)`` for the requested times."""
-    return np.unique(np.rint(np.asarray(t_record, float) / lr).astype(np.int64))
+def record_steps(t_record, dt: float) -> np.ndarray:
+    """Sorted unique step indices ``round(t / dt)`` for the requested times (``dt``: time per step)."""
+    return np.unique(np.rint(np.asarray(t_record, float) / dt).astype(np.int64))
 
 
 def _loss(model: Ensemble, x: torch.Tensor, y: torch.Tensor, reduction: str) -> torch.Tensor:
     """Per-member loss, shape (E,)."""
-    sq = (model(x) - y).pow(2).sum(dim=-1)       # (E, B)
+    d2 = (model(x) - y).pow(2)                   # (E, B, k)
+    if reduction == "mse":
+        return d2.mean(dim=(-2, -1))
+    sq = d2.sum(dim=-1)
     return 0.5 * (sq.mean(dim=-1) if reduction == "mean" else sq.sum(dim=-1))
+
+
+class _Batches:
+    """Per-member minibatch indices from each member's ``order`` stream."""
+
+    def __init__(self, seeds, P: int, batch_size: int, sampling: str):
+        self.gens = [streams(s)["order"] for s in seeds]
+        self.P, self.B, self.sampling = P, batch_size, sampling
+        self.perms, self.pos = None, P
+
+    def next(self) -> np.ndarray:
+        if self.sampling == "iid":
+            return np.stack([g.choice(self.P, size=self.B, replace=False) for g in self.gens])
+        if self.pos >= self.P:
+            self.perms = np.stack([g.permutation(self.P) for g in self.gens])
+            self.pos = 0
+        idx = self.perms[:, self.pos:self.pos + self.B]
+        self.pos += self.B
+        return idx
 
 
 def _prepare(model: Ensemble, x, y):
@@ -124,7 +155,8 @@ def train(
     observables : name -> ``fn(model) -> tensor (E, ...)``, evaluated without
         gradients at each recorded step.  ``"loss"`` (train loss, the training
         normalisation) is always recorded; ``"test_loss"`` too when ``test =
-        (x_test, y_test)`` is given (same normalisation, mean over test points).
+        (x_test, y_test)`` is given (same normalisation, but a mean over test
+        points when training uses "sum").
     stop : optional ``fn(latest) -> bool`` called after each record with the
         latest value of every observable (arrays ``(E, ...)``); training ends
         early, and the trajectory is truncated there, when it returns True.
@@ -137,12 +169,14 @@ def train(
     if test is not None:
         xt, yt = _prepare(model, *test)
     observables = dict(observables or {})
-    steps = record_steps(config.t_record, config.lr)
+    k = y.shape[-1]
+    dt = config.lr * (2.0 / k if config.reduction == "mse" else 1.0)
+    steps = record_steps(config.t_record, dt)
     n_steps = int(steps[-1])
     P = x.shape[-2]
     if config.optimizer == "sgd" and config.batch_size > P:
         raise ValueError(f"batch_size must be <= the number of samples {P}, got {config.batch_size}")
-    orders = [streams(s)["order"] for s in model.seeds] if config.optimizer == "sgd" else None
+    batches = _Batches(model.seeds, P, config.batch_size, config.sampling) if config.optimizer == "sgd" else None
     params = [p for p in model.parameters() if p.requires_grad]
     records: dict[str, list[np.ndarray]] = {"loss": []}
     if test is not None:
@@ -154,7 +188,8 @@ def train(
         with torch.no_grad():
             records["loss"].append(_loss(model, x, y, config.reduction).cpu().numpy())
             if test is not None:
-                records["test_loss"].append(_loss(model, xt, yt, "mean").cpu().numpy())
+                records["test_loss"].append(_loss(model, xt, yt, config.reduction if config.reduction != "sum"
+                                                  else "mean").cpu().numpy())
             for name, fn in observables.items():
                 records[name].append(fn(model).detach().cpu().numpy())
 
@@ -172,8 +207,7 @@ def train(
         if config.optimizer == "gd":
             xb, yb = x, y
         else:
-            idx = np.stack([g.choice(P, size=config.batch_size, replace=False) for g in orders])
-            idx_t = torch.as_tensor(idx, device=x.device)
+            idx_t = torch.as_tensor(batches.next(), device=x.device)
             xb = x[idx_t] if x.ndim == 2 else x[member_idx, idx_t]
             yb = y[idx_t] if y.ndim == 2 else y[member_idx, idx_t]
         loss = _loss(model, xb, yb, config.reduction).sum()
@@ -184,16 +218,27 @@ def train(
             bar.update(min(256, n_steps - bar.n))
     bar.close()
     out = {k: np.stack(v) for k, v in records.items()}
+    time_note = {
+        "mean": "t = lr * step (gradient flow on L = 1/(2P) sum ||y - f||^2, tau = 1)",
+        "sum": "t = lr * step (gradient flow on L = 1/2 sum ||y - f||^2, tau = 1)",
+        "mse": f"t = 2 lr step / k = {2.0 / k:g} lr step (gradient flow on L = 1/(2P) sum ||y - f||^2, tau = 1)",
+    }[config.reduction]
+    loss_note = {
+        "mean": "L = 1/(2P) sum_mu ||y_mu - f(x_mu)||^2 (summed over outputs)",
+        "sum": "L = 1/2 sum_mu ||y_mu - f(x_mu)||^2 (summed over outputs)",
+        "mse": "L_mse = 1/(P k) sum_mu ||y_mu - f(x_mu)||^2 (torch mse_loss: mean over samples and outputs)",
+    }[config.reduction]
     info = {
-        "time": f"t = lr * step (gradient flow on the {config.reduction} loss, tau = 1)",
-        "loss": ("L = 1/(2P) sum_mu ||y_mu - f(x_mu)||^2" if config.reduction == "mean"
-                 else "L = 1/2 sum_mu ||y_mu - f(x_mu)||^2") + " (summed over outputs)",
+        "time": time_note,
+        "time_per_step": dt,
+        "loss": loss_note,
         "lr": config.lr,
         "optimizer": config.optimizer,
         "batch_size": config.batch_size,
+        "sampling": config.sampling if config.optimizer == "sgd" else None,
         "seeds": list(model.seeds),
         "device": str(x.device),
         "dtype": str(x.dtype).replace("torch.", ""),
         **dict(meta or {}),
     }
-    return Trajectory(steps[:next_rec] * config.lr, out, info, n_seeds=E)
+    return Trajectory(steps[:next_rec] * dt, out, info, n_seeds=E)

@@ -4,5 +4,6 @@ from .init import INITS, haar_isometry, init_weights
 from .linear import DeepLinear
 from .mlp import ACTIVATIONS, MLP
 from .ntk import empirical_ntk
+from .symmetric import SymmetricLinear
 
-__all__ = ["ACTIVATIONS", "INITS", "DeepLinear", "Ensemble", "MLP", "empirical_ntk", "haar_isometry", "init_weights"]
+__all__ = ["ACTIVATIONS", "INITS", "DeepLinear", "Ensemble", "MLP", "SymmetricLinear", "empirical_ntk", "haar_isometry", "init_weights"]

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from theorylab.tasks import TeacherStudentConfig, TreeConfig
 
-__all__ = ["positive", "saxe_params", "deep_params", "mp_alpha", "tree_configs", "teacher_student_configs"]
+__all__ = ["positive", "saxe_params", "deep_params", "mp_alpha", "tree_configs", "teacher_student_configs",
+           "sim_rates", "sim_configs"]
 
 
 def positive(lo: float = 1e-2, hi: float = 1e2) -> st.SearchStrategy[float]:
@@ -53,3 +54,28 @@ def teacher_student_configs(draw) -> TeacherStudentConfig:
     whiten = draw(st.booleans())
     input_var = None if whiten else tuple(draw(st.lists(positive(0.2, 3.0), min_size=r, max_size=r)))
     return TeacherStudentConfig(d_in, d_out, svals, noise_std=draw(st.floats(0, 1)), input_var=input_var)
+
+
+@st.composite
+def sim_rates(draw):
+    """Concept rates a (2 to 4 concepts, a_p in [0.1, 3]) for SIM dynamics."""
+    import numpy as np
+
+    n = draw(st.integers(2, 4))
+    return np.asarray(draw(st.lists(st.floats(0.1, 3.0), min_size=n, max_size=n)))
+
+
+@st.composite
+def sim_configs(draw):
+    """Valid SIMConfig objects covering every documented variant."""
+    from theorylab.tasks import SIMConfig
+
+    s = draw(st.integers(1, 4))
+    signal = tuple(draw(st.lists(st.floats(0.2, 4.0), min_size=s, max_size=s)))
+    noise = draw(st.floats(0.0, 1.0))
+    by_var = draw(st.booleans())
+    dim = draw(st.one_of(st.none(), st.integers(s, s + 4)))
+    comp = draw(st.floats(0.0, 0.5)) if dim is not None and dim > s else 0.0
+    kw = {"noise_var": noise} if by_var else {"noise_std": noise}
+    return SIMConfig(signal, n_per_cluster=draw(st.integers(1, 50)), origin_cluster=draw(st.booleans()), dim=dim,
+                     rotate=draw(st.booleans()), complement_noise_std=comp, **kw)
