@@ -47,6 +47,12 @@ def run_figures(ids, mode: str, out: Path, *, use_cache: bool = True, echo=print
     return results
 
 
+def _mark(a) -> str:
+    if not a.gating:
+        return "info: " + ("yes" if a.passed else "no")
+    return "yes" if a.passed else "**NO**"
+
+
 def write_report(results: list[FigureResult], out: Path, mode: str, total: float) -> tuple[Path, Path]:
     """``report.json`` and ``report.md`` for ``results``."""
     import torch
@@ -68,7 +74,8 @@ def write_report(results: list[FigureResult], out: Path, mode: str, total: float
     lines = [
         f"# theorylab agreement report ({mode} mode)",
         "",
-        f"{sum(r.passed for r in results)} of {len(results)} figures pass every check; "
+        f"{sum(r.passed for r in results)} of {len(results)} figures pass every check ('info' rows record "
+        "observations and do not gate); "
         f"total {total:.1f} s (python {env['python']}, torch {env['torch']}, cuda {env['cuda']}).",
         "",
         "| figure | check | metric | value | threshold | pass | seconds |",
@@ -82,7 +89,7 @@ def write_report(results: list[FigureResult], out: Path, mode: str, total: float
             op = ">=" if a.higher_is_better else "<="
             secs = f"{r.seconds:.1f}" if j == 0 else ""
             lines.append(f"| {r.figure_id if j == 0 else ''} | {cell(a.name)} | {cell(a.metric)} | {a.value:.4g} | "
-                         f"{op} {a.threshold:g} | {'yes' if a.passed else '**NO**'} | {secs} |")
+                         f"{op} {a.threshold:g} | {_mark(a)} | {secs} |")
     lines += ["", "## Conventions", ""]
     lines += [f"- **{r.figure_id}** ({r.path.name}): {r.conventions}" for r in results]
     mpath = out / "report.md"

@@ -48,3 +48,14 @@ def test_agreement_pass_logic():
     assert not Agreement("a", "m", float("nan"), 2.0).passed
     assert learning_time_agreement(1.0, 1.04, name="x", threshold=0.05).passed
     assert not learning_time_agreement(1.0, float("nan"), name="x", threshold=0.05).passed
+
+
+def test_non_gating_rows_do_not_fail_a_figure(tmp_path):
+    from theorylab import FigureResult
+
+    info = Agreement("claim", "m", 0.0, 1.0, higher_is_better=True, gating=False)
+    assert not info.passed and str(info).startswith("[info: no]")
+    res = FigureResult("x", tmp_path / "x.png", [Agreement("a", "m", 0.1, 0.2), info], "t = lr * step", "smoke")
+    assert res.passed
+    res.agreements.append(Agreement("b", "m", 0.3, 0.2))
+    assert not res.passed

@@ -29,6 +29,9 @@ class Agreement:
     """One theory-experiment agreement number.
 
     ``passed`` is ``value <= threshold`` (or ``>=`` when ``higher_is_better``).
+    A row with ``gating=False`` records an observation (e.g. whether a
+    paper's claim reproduces under exact theory): it is reported with its
+    pass/fail but does not make its figure fail.
     """
 
     name: str
@@ -37,6 +40,7 @@ class Agreement:
     threshold: float
     higher_is_better: bool = False
     detail: dict[str, Any] = field(default_factory=dict)
+    gating: bool = True
 
     @property
     def passed(self) -> bool:
@@ -51,7 +55,7 @@ class Agreement:
 
     def __str__(self) -> str:
         op = ">=" if self.higher_is_better else "<="
-        mark = "PASS" if self.passed else "FAIL"
+        mark = ("PASS" if self.passed else "FAIL") if self.gating else ("info: yes" if self.passed else "info: no")
         return f"[{mark}] {self.name}: {self.metric} = {self.value:.4g} ({op} {self.threshold:g})"
 
 

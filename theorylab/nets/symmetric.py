@@ -19,7 +19,7 @@ class SymmetricLinear(Ensemble):
     d, hidden : int
     init : "uniform" (entries ``U(0, scale)``, the SIM paper's Fig. 5 uses
         ``uniform(0, 1) / 5``) or "gaussian" (``N(0, scale^2)``), or
-        ``U0`` (d, hidden) to start every member there.
+        ``U0`` (d, hidden) to start every member there, or (E, d, hidden), one per member.
     """
 
     def __init__(self, d: int, hidden: int | None = None, seeds=0, *, init: str = "uniform", scale: float = 0.2,
@@ -29,9 +29,11 @@ class SymmetricLinear(Ensemble):
         hidden = d if hidden is None else check_int("hidden", hidden)
         if U0 is not None:
             U0 = np.asarray(U0, float)
-            if U0.shape != (d, hidden):
-                raise ValueError(f"U0 must have shape ({d}, {hidden}), got {U0.shape}")
-            per = [[U0] for _ in self.seeds]
+            if U0.shape == (d, hidden):
+                U0 = np.broadcast_to(U0, (self.n_members, d, hidden))
+            if U0.shape != (self.n_members, d, hidden):
+                raise ValueError(f"U0 must have shape ({d}, {hidden}) or ({self.n_members}, {d}, {hidden}), got {U0.shape}")
+            per = [[u] for u in U0]
         else:
             check_choice("init", init, ("uniform", "gaussian"))
             check_positive("scale", scale)

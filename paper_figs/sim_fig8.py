@@ -1,0 +1,24 @@
+"""SIM (Yang et al. ICLR 2025) Fig. 8: triple descent of the OOD loss with three concepts.
+
+Symmetric two-layer linear theory (U-space, rates A) over trained ``U U^T``
+networks from the same inits; a panel with the authors' A^2 rates.  See
+``paper_figs/_sim.py`` for conventions.
+"""
+from theorylab.figures import check_mode
+
+from ._sim import make_multi_descent
+
+ID = "sim_fig8"
+TITLE = "SIM Fig. 8: triple descent (3 concepts)"
+SETTINGS = {
+    "smoke": dict(mu=(1.0, 1.7, 2.25), sigma=0.05, d=3, scale=0.2, seeds=2, t_paper=30.0, lr=0.02, n_rec=151),
+    "quick": dict(mu=(1.0, 1.7, 2.25), sigma=0.05, d=3, scale=0.2, seeds=6, t_paper=60.0, lr=0.005, n_rec=601),
+    "full": dict(mu=(1.0, 1.7, 2.25), sigma=0.05, d=3, scale=0.2, seeds=24, t_paper=100.0, lr=0.005, n_rec=1001),
+}
+
+
+def make(out_dir, *, mode="quick", cache=None):
+    from theorylab import Cache
+
+    check_mode(mode)
+    return make_multi_descent(ID, TITLE, SETTINGS[mode], out_dir, cache or Cache(None), mode, expect=2)
