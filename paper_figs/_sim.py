@@ -21,19 +21,25 @@ TIME_LABEL = "t = 2 lr step / d  (gradient flow of 1/2 E||f - x||^2)"
 PAPER_TIME_LABEL = "paper time (dW/dt = V(W)) = 2 x gradient-flow time"
 
 
+def sim_tasks(configs: list[SIMConfig], data_seed: int = 0) -> list:
+    """The (deterministic) tasks of several configs."""
+    return [make_sim(c, rng=data_seed + 17 * i) for i, c in enumerate(configs)]
+
+
 def sim_configs_data(configs: list[SIMConfig], seeds: list[int], data_seed: int = 0):
-    """Per-member training data for several configs x seeds (member order: config-major)."""
-    tasks = [make_sim(c, rng=data_seed + 17 * i) for i, c in enumerate(configs)]
-    xs = []
-    for i, task in enumerate(tasks):
-        smp = task.sample(rng=data_seed + 1000 + i)
-        xs.extend([smp.x] * len(seeds))
+    """Per-member training data for several configs x seeds (member order: config-major).
+
+    Every member draws its own training set, so seed-to-seed spread includes
+    the sampling error of the data's second moment, not only init and SGD order.
+    """
+    tasks = sim_tasks(configs, data_seed)
+    xs = [task.sample(rng=data_seed + 1000 * (i + 1) + s).x for i, task in enumerate(tasks) for s in seeds]
     return tasks, np.stack(xs)
 
 
 def train_sim(configs: list[SIMConfig], *, seeds: list[int], widths_hidden: list[int], activation: str = "linear",
               bias: bool = False, lr: float = 0.1, batch_size: int = 128, t_max: float, n_rec: int = 60,
-              init_scale: float = 1.0, compositions: bool = False, data_seed: int = 0) -> tuple[list, Trajectory]:
+              init_scale: float = 1.0, compositions: bool = False, data_seed: int = 0) -> Trajectory:
     """Train one MLP per (config, seed) as one batched ensemble on per-member SIM data.
 
     Every config must share ``d`` and the number of training points.  Records
@@ -42,7 +48,6 @@ def train_sim(configs: list[SIMConfig], *, seeds: list[int], widths_hidden: list
     """
     tasks, X = sim_configs_data(configs, seeds, data_seed)
     d = configs[0].d
-    E = len(X)
     member_seeds = [s + 1000 * i for i in range(len(configs)) for s in seeds]
     net = MLP([d, *widths_hidden, d], seeds=member_seeds, activation=activation, bias=bias, init="torch",
               init_scale=init_scale, dtype="float32", device="cpu")
@@ -65,9 +70,7 @@ def train_sim(configs: list[SIMConfig], *, seeds: list[int], widths_hidden: list
         obs["comp_loss"] = comp_loss
     cfg = TrainConfig(lr=lr, t_record=np.linspace(0, t_max, n_rec), optimizer="sgd", batch_size=batch_size,
                       reduction="mse")
-    traj = train(net, X, X, cfg, observables=obs, meta={"configs": [repr(c) for c in configs]})
-    assert traj.n_seeds == E
-    return tasks, traj
+    return train(net, X, X, cfg, observables=obs, meta={"configs": [repr(c) for c in configs]})
 
 
 def split_members(traj: Trajectory, n_configs: int) -> list[Trajectory]:
@@ -207,3 +210,32 @@ def make_multi_descent(fig_id: str, title: str, p: dict, out_dir, cache, mode: s
         plt.close(fig)
     return FigureResult(fig_id, path, agreements, "paper time = 2 t, t = lr * step on 1/(2P) sum ||y - UU^T x||^2 "
                         "(population data, X^T X / P = A)", mode, time.perf_counter() - start)
+
+
+# ----------------------------------------------------------- concept-space trajectories
+def plot_concept_trajectories(ax, items, *, every: int = 4):
+    """``items``: (label, theory (T, 2) or None, experiment Trajectory with 'ood', target mu) per config."""
+    from theorylab.plotting import COLORS
+
+    for i, (label, th, exp, mu) in enumerate(items):
+        c = COLORS[i % len(COLORS)]
+        if th is not None:
+            ax.plot(th[:, 0], th[:, 1], color=c, lw=1.4, label=f"{label} theory")
+        m = exp.mean()["ood"]
+        ax.plot(m[::every, 0], m[::every, 1], "o", ms=2.6, mfc="none", color=c, label=f"{label} trained")
+        ax.plot([mu[0]], [mu[1]], "*", ms=9, color=c)
+    ax.set_xlabel("concept 1 output at x_hat")
+    ax.set_ylabel("concept 2 output at x_hat")
+    ax.legend(fontsize=5.5)
+
+
+def learning_time_rows(task, exp, theory_times, *, label: str, frac: float = 0.9, threshold: float = 0.1):
+    """Per-concept learning-time agreement rows (seed-mean output reaching ``frac`` of the target)."""
+    from theorylab import learning_time_agreement
+    from theorylab.compare_sim import concept_learning_times
+
+    mu = np.asarray(task.config.signal)
+    t_exp = concept_learning_times(exp.t, exp.mean()["ood"], mu, frac)
+    return [learning_time_agreement(theory_times[k], t_exp[k], threshold=threshold,
+                                    name=f"{label}: concept {k + 1} time to {frac:.0%}")
+            for k in range(mu.size)]
