@@ -31,7 +31,7 @@ ID = "sim_fig2a"
 TITLE = "SIM Fig. 2a: one-layer network, varying signal strength"
 MUS = ((1.0, 2.0), (2.0, 2.0), (3.0, 2.0))
 SETTINGS = {
-    "smoke": dict(n=100, seeds=2, t_max=3.0, n_rec=31),
+    "smoke": dict(n=100, seeds=2, t_max=5.0, n_rec=41),
     "quick": dict(n=1000, seeds=4, t_max=5.5, n_rec=111),
     "full": dict(n=1000, seeds=16, t_max=8.0, n_rec=201),
 }

@@ -36,7 +36,7 @@ MU = (1.0, 2.0)
 SHOWN = (0.05, 0.1, 0.5, 1.0, 2.0)                 # sigma_1^2 of the trajectory panel
 SWEEP = (0.8, 1.2, 1.4, 1.5, 1.6, 1.7, 1.9, 2.3)   # around the reversal at 1.55
 SETTINGS = {
-    "smoke": dict(n=100, seeds=3, seeds_shown=2, t_max=5.0, n_rec=51, sweep=(1.2, 1.9)),
+    "smoke": dict(n=200, seeds=6, seeds_shown=2, t_max=4.0, n_rec=41, sweep=(0.8, 2.3)),
     "quick": dict(n=500, seeds=16, seeds_shown=4, t_max=5.5, n_rec=221, sweep=SWEEP),
     "full": dict(n=1000, seeds=64, seeds_shown=16, t_max=8.0, n_rec=401, sweep=SWEEP),
 }

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -14,6 +15,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL = {
     "deep_linear_explorer.ipynb": dict(SVALS=(2.0, 1.0), U0=1e-3, LR=5e-3, T_MAX=6.0, SEEDS=2, DEPTHS=(2, 4),
                                        ALPHAS=(0.5, 2.0)),
+    "sim_explorer.ipynb": dict(MU=(1.0, 2.0), SIGMA2=(0.05, 0.05), DIVERSITIES=(0.05, 2.0), RATIOS=(1.0, 8.0),
+                               N_PER_CLUSTER=200, SEEDS=2, T_MAX=5.0),
 }
 
 
@@ -45,3 +48,6 @@ def test_notebook_runs_and_agrees(name):
         assert ns["agreement"].passed, str(ns["agreement"])
         assert ns["riccati_limit_error"] < 1e-3
         assert ns["small"][-1] > ns["small"][0]
+    if name == "sim_explorer.ipynb":
+        assert np.allclose(ns["t90_exp"], ns["t90_th"], rtol=0.1)
+        assert ns["bumps"][0] == 0.0 and ns["bumps"][-1] > 1e-3      # equal rates: monotone; separated: swing-by
