@@ -24,7 +24,8 @@ def test_figure_smoke(fid, tmp_path):
 
 
 def test_make_all_writes_report_and_uses_cache(tmp_path, capsys):
-    rc = make_all_main(["--mode", "smoke", "--only", "saxe2014_modes", "braun2022_riccati", "--out", str(tmp_path)])
+    rc = make_all_main(["--mode", "smoke", "--only", "saxe2014_modes", "braun2022_riccati", "--out", str(tmp_path),
+                        "--jobs", "1"])
     data = json.loads((tmp_path / "report.json").read_text())
     assert [f["id"] for f in data["figures"]] == ["saxe2014_modes", "braun2022_riccati"]
     assert rc == (0 if all(f["passed"] for f in data["figures"]) else 1)
@@ -35,5 +36,16 @@ def test_make_all_writes_report_and_uses_cache(tmp_path, capsys):
     assert rows and all(ln.replace("\\|", "").count("|") == header_cols for ln in rows)   # pipes escaped
     cached = list((tmp_path / "cache").glob("*.npz"))
     assert len(cached) == 2
-    make_all_main(["--mode", "smoke", "--only", "saxe2014_modes", "--out", str(tmp_path)])
+    make_all_main(["--mode", "smoke", "--only", "saxe2014_modes", "--out", str(tmp_path), "--jobs", "1"])
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 2        # second run read the cache
+
+
+def test_process_pool_gives_the_same_numbers(tmp_path):
+    from paper_figs.make_all import run_figures
+
+    ids = ["saxe2019_hierarchy", "sim_fig5"]
+    serial = run_figures(ids, "smoke", tmp_path / "a", use_cache=False, jobs=1, echo=lambda *a, **k: None)
+    pooled = run_figures(ids, "smoke", tmp_path / "b", use_cache=False, jobs=2, echo=lambda *a, **k: None)
+    assert [r.figure_id for r in pooled] == ids
+    for r1, r2 in zip(serial, pooled):
+        assert [a.value for a in r1.agreements] == pytest.approx([a.value for a in r2.agreements], rel=1e-6)
