@@ -154,13 +154,10 @@ def make_multi_descent(fig_id: str, title: str, p: dict, out_dir, cache, mode: s
     ``expect``: rises that make the paper's (expect + 1)-fold descent; ``None``
     for the failure case, which reports the OOD loss left when training is done.
     """
-    import time
-    from pathlib import Path
-
     from theorylab import Agreement, FigureResult
+    from theorylab.figures import save_figure
     from theorylab.plotting import COLORS, new_figure, style
 
-    start = time.perf_counter()
     t_paper, th, exp, tp, th_a2, a, z = multi_descent(p, cache, fig_id)
     ex = exp["ood_loss"]
     err = float(np.abs(ex - th).max() / th[0].max())
@@ -189,7 +186,7 @@ def make_multi_descent(fig_id: str, title: str, p: dict, out_dir, cache, mode: s
             "OOD loss left when train loss < 1% of start: trained vs theory", "max relative error over inits",
             float(np.nanmax(np.abs(left_ex - left_th) / left_th)), 0.1,
             detail={"theory (fraction of L_ood(0))": left_th.round(4).tolist()}))
-    with style() as plt:
+    with style():
         fig, axes = new_figure(2, 1, width=3.6, height=2.8)
         best = int(np.argmax(n_th))
         for e in range(th.shape[1]):
@@ -205,11 +202,9 @@ def make_multi_descent(fig_id: str, title: str, p: dict, out_dir, cache, mode: s
             ax.set_xlabel(PAPER_TIME_LABEL, fontsize=7)
             ax.set_ylabel("OOD loss 1/2 ||f(x_hat) - x_hat||^2")
         fig.suptitle(f"{title}: mu = {tuple(p['mu'])}, {p['seeds']} inits U0 ~ U(0,1) x {p['scale']:g}", fontsize=8)
-        path = Path(out_dir) / f"{fig_id}.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = save_figure(fig, out_dir, fig_id)
     return FigureResult(fig_id, path, agreements, "paper time = 2 t, t = lr * step on 1/(2P) sum ||y - UU^T x||^2 "
-                        "(population data, X^T X / P = A)", mode, time.perf_counter() - start)
+                        "(population data, X^T X / P = A)", mode)
 
 
 # ----------------------------------------------------------- concept-space trajectories

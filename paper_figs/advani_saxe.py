@@ -14,13 +14,12 @@ train ``(1/P) sum (y - f)^2 = 2 L / P``, test ``||w - w_bar||^2 / N + noise_var`
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, max_error, train
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style, theory_vs_experiment
 from theorylab.rng import streams
@@ -85,13 +84,10 @@ def run_alpha(p: dict, alpha: float) -> Trajectory:
     return traj.with_obs(train=2.0 * traj["loss"] / P)
 
 
-def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     agreements = []
-    with style() as plt:
+    with style():
         fig, axes = new_figure(2, 1, width=3.5, height=2.8)
         for i, alpha in enumerate(p["alphas"]):
             exp = cache.get_or_compute({"figure": ID, "v": 1, "alpha": alpha, **p}, lambda: run_alpha(p, alpha))
@@ -117,7 +113,5 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
         axes[0, 1].set_ylim(0, 1.6)
         axes[0, 0].legend(fontsize=5.5, ncol=1)
         fig.suptitle(TITLE, fontsize=8.5)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
-    return FigureResult(ID, path, agreements, CONVENTIONS, mode, time.perf_counter() - start)
+        path = save_figure(fig, out_dir, ID)
+    return FigureResult(ID, path, agreements, CONVENTIONS, mode)

@@ -13,13 +13,12 @@ noiseless teacher, ``t = lr * step``, ``tau = 1``.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
-from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, max_error, train
-from theorylab.figures import check_mode
+from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, train
+from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style, theory_vs_experiment
 from theorylab.solvers.deep_linear import riccati_network_function
@@ -71,11 +70,8 @@ def theory_for(p: dict, exp: Trajectory, t: np.ndarray) -> Trajectory:
     return Trajectory(t, {"W": W, "loss": loss}, n_seeds=exp.n_seeds)
 
 
-def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     task = _task(p)
     S = task.sigma_yx
     exp = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: run_experiment(p))
@@ -94,7 +90,7 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
         Agreement("zero-balance kept by GD", "max_t ||W1 W1^T - W2^T W2||_F (0 under gradient flow)",
                   float(exp["imbalance"].max()), 10 * p["lr"]),
     ]
-    with style() as plt:
+    with style():
         fig, axes = new_figure(2, 1, width=3.5, height=2.8)
         ax = axes[0, 0]
         def proj(W):
@@ -118,7 +114,5 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
         ax.set_ylabel("1/2 ||Sigma_yx - W2 W1||_F^2")
         ax.legend(fontsize=6)
         fig.suptitle(TITLE, fontsize=8.5)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
-    return FigureResult(ID, path, agreements, CONVENTIONS, mode, time.perf_counter() - start)
+        path = save_figure(fig, out_dir, ID)
+    return FigureResult(ID, path, agreements, CONVENTIONS, mode)

@@ -24,13 +24,12 @@ Conventions: loss ``1/(2P) sum ||y - f||^2`` on the population (``X^T X/P = I``)
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, crossing_time, train
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear, haar_isometry
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.rng import streams
@@ -98,11 +97,8 @@ def horizon_times(traj: Trajectory, level: float, horizon: float) -> np.ndarray:
     return np.where(np.isnan(t), horizon, t)
 
 
-def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     depths = np.array(p["depths"])
     Dt = {}
     H = p["horizon_Dt"]
@@ -129,7 +125,7 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
     g = np.median(Dt["gaussian small"], axis=1)
     agreements.append(Agreement(f"gaussian small: D t to 50% grows with depth ({depths[0]} -> {depths[-1]})",
                                 "ratio (lower bound if capped)", float(g[-1] / g[0]), 2.0, higher_is_better=True))
-    with style() as plt:
+    with style():
         fig, axes = new_figure(1, 1, width=4.2, height=3.0)
         ax = axes[0, 0]
         for i, k in enumerate(INITS):
@@ -149,7 +145,5 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
         ax.set_ylabel("D t to criterion  (= lr0 x steps, lr = lr0/D)")
         ax.set_title(TITLE, fontsize=8.5)
         ax.legend(fontsize=6.5)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
-    return FigureResult(ID, path, agreements, CONVENTIONS, mode, time.perf_counter() - start)
+        path = save_figure(fig, out_dir, ID)
+    return FigureResult(ID, path, agreements, CONVENTIONS, mode)

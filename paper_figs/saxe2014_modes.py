@@ -9,13 +9,12 @@ Conventions: whitened inputs, loss ``L = 1/(2P) sum ||y - W2 W1 x||^2``
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Cache, FigureResult, TrainConfig, Trajectory, max_error, train
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style, theory_vs_experiment
 from theorylab.solvers.deep_linear import saxe_mode
@@ -48,11 +47,8 @@ def run_experiment(p: dict) -> Trajectory:
                  meta={"figure": ID, "svals": p["svals"], "u0": p["u0"]})
 
 
-def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     exp = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: run_experiment(p))
     t = np.linspace(0, p["t_max"], 400)
     theory = Trajectory(t, {"u": np.stack([saxe_mode(t, s, p["u0"]) for s in p["svals"]], axis=1)},
@@ -60,7 +56,7 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
     svals = np.asarray(p["svals"])
     agreements = [max_error(theory, exp, "u", threshold=THRESHOLD, scale=svals,
                             label="mode strength vs saxe_mode (max over modes and t)")]
-    with style() as plt:
+    with style():
         fig, axes = new_figure(1, 1, width=4.2, height=3.0)
         ax = axes[0, 0]
         for i, s in enumerate(svals):
@@ -70,7 +66,5 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
         ax.set_ylabel("mode strength u_a(t)")
         ax.set_title(TITLE, fontsize=8.5)
         ax.legend(ncol=2, loc="lower right", fontsize=6.5)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
-    return FigureResult(ID, path, agreements, CONVENTIONS, mode, time.perf_counter() - start)
+        path = save_figure(fig, out_dir, ID)
+    return FigureResult(ID, path, agreements, CONVENTIONS, mode)

@@ -14,7 +14,6 @@ Conventions: all ``P`` items once per step, loss ``1/(2P) sum ||y - f||^2``
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ import torch
 
 from theorylab import (Agreement, Cache, FigureResult, TrainConfig, Trajectory, crossing_time,
                        learning_time_agreement, train)
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style, theory_vs_experiment
 from theorylab.solvers.deep_linear import saxe_mode
@@ -65,11 +64,8 @@ def run_experiment(p: dict) -> Trajectory:
                  observables={"u": level_strength}, meta={"figure": ID})
 
 
-def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     task = make_tree_task(TreeConfig(p["depth"], p["branching"]))
     _, s, _, lv, levels = _level_bases(task)
     s_level = np.array([s[lv == k][0] for k in levels])
@@ -91,7 +87,7 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
     ordered = bool(np.all(np.diff(t_half_exp) > 0))
     agreements.append(Agreement("broad-to-fine order of trained half-way times", "levels in order (1 = yes)",
                                 float(ordered), 1.0, higher_is_better=True))
-    with style() as plt:
+    with style():
         fig, axes = new_figure(2, 1, width=3.6, height=2.9)
         ax = axes[0, 0]
         names = ["root (shared)"] + [f"split at level {k - 1}" for k in levels[1:]]
@@ -106,7 +102,5 @@ def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureR
         ax.set_xlabel("mode (sorted)")
         ax.set_ylabel("singular value of Sigma_yx")
         ax.set_title("sqrt(2^m - 1) / P: broad modes are stronger", fontsize=8)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
-    return FigureResult(ID, path, agreements, CONVENTIONS, mode, time.perf_counter() - start)
+        path = save_figure(fig, out_dir, ID)
+    return FigureResult(ID, path, agreements, CONVENTIONS, mode)

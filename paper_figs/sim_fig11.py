@@ -14,13 +14,12 @@ Conventions: as Fig. 2a (``t = 2 lr step / d``, SGD on ``mse_loss``).
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Cache, FigureResult, TrainConfig, Trajectory, train
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import new_figure, style
 from theorylab.solvers import sim
@@ -54,11 +53,8 @@ def run_decoupled(configs, p) -> Trajectory:
     return train(net, X, X, cfg, observables={"ood": lambda m: (m(probes) @ Q)[:, 0, :]})
 
 
-def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     configs = [SIMConfig(mu, noise_var=0.05, n_per_cluster=p["n"], dim=64) for mu in MUS]
     dec = cache.get_or_compute({"figure": ID, "v": 1, "part": "decoupled", **p}, lambda: run_decoupled(configs, p))
     default = cache.get_or_compute({"figure": ID, "v": 1, "part": "default", **p}, lambda: train_sim(
@@ -72,14 +68,12 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
         agreements += learning_time_rows(task, e_dec, t_th, label=f"decoupled init, mu={mu}")
         items_dec.append((f"mu={mu}", th, e_dec, mu))
         items_def.append((f"mu={mu}", th, e_def, mu))
-    with style() as plt:
+    with style():
         fig, axes = new_figure(2, 1, width=3.6, height=3.3)
         plot_concept_trajectories(axes[0, 0], items_dec)
         axes[0, 0].set_title(f"decoupled init (u0 = {U0:g}): exact theory\n{TIME_LABEL}", fontsize=6.5)
         plot_concept_trajectories(axes[0, 1], items_def)
         axes[0, 1].set_title("PyTorch default init (paper), same theory as reference", fontsize=6.5)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = save_figure(fig, out_dir, ID)
     return FigureResult(ID, path, agreements, "t = 2 lr step / d (SGD on mse_loss); theory: gradient flow of "
-                        "1/2 E||f - x||^2, decoupled two-layer (Saxe) modes", mode, time.perf_counter() - start)
+                        "1/2 E||f - x||^2, decoupled two-layer (Saxe) modes", mode)

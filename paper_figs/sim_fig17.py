@@ -10,14 +10,13 @@ Time axis: the paper's clock (``dW/dt = V(W)``) = 2 x gradient-flow time ``t = l
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, train
 from theorylab.compare_sim import detect_swing_by, swing_by_agreement
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import SymmetricLinear
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers import sim
@@ -41,13 +40,10 @@ def _init(kind: str) -> np.ndarray:
     return 0.15 * (np.ones((3, 3)) / np.sqrt(3) + 0.1 * np.eye(3))
 
 
-def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     agreements = []
-    with style() as plt:
+    with style():
         fig, axes = new_figure(2, 1, width=3.6, height=2.8)
         for c, (mu, kind) in enumerate(CASES):
             mu = np.asarray(mu)
@@ -85,8 +81,6 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
             ax.set_xlabel(PAPER_TIME_LABEL, fontsize=6.5)
             ax.legend(fontsize=6)
         fig.suptitle(f"{TITLE} (lines: theory, markers: trained UU^T)", fontsize=8)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = save_figure(fig, out_dir, ID)
     return FigureResult(ID, path, agreements, "paper clock (dW/dt = V(W)) = 2 t, t = lr * step of GD on "
-                        "1/(2P) sum ||y - UU^T x||^2 (population data)", mode, time.perf_counter() - start)
+                        "1/(2P) sum ||y - UU^T x||^2 (population data)", mode)

@@ -13,14 +13,13 @@ slow learning about twofold.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Cache, FigureResult
 from theorylab.compare_sim import trajectory_distance
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.plotting import new_figure, style
 from theorylab.solvers import sim
 from theorylab.tasks import SIMConfig
@@ -37,11 +36,8 @@ SETTINGS = {
 }
 
 
-def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     configs = [SIMConfig(mu, noise_var=0.05, n_per_cluster=p["n"], dim=64) for mu in MUS]
     traj = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: train_sim(
         configs, seeds=list(range(p["seeds"])), widths_hidden=[], t_max=p["t_max"], n_rec=p["n_rec"], init_scale=0.1))
@@ -54,12 +50,10 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
         agreements.append(trajectory_distance(t, th, exp.t, exp["ood"], scale=float(np.linalg.norm(mu)),
                                               name=f"mu={mu}: OOD trajectory vs closed form", threshold=0.05))
         items.append((f"mu={mu}", th, exp, mu))
-    with style() as plt:
+    with style():
         fig, axes = new_figure(1, 1, width=4.0, height=3.4)
         plot_concept_trajectories(axes[0, 0], items)
         axes[0, 0].set_title(f"{TITLE}\n{TIME_LABEL}", fontsize=7)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = save_figure(fig, out_dir, ID)
     return FigureResult(ID, path, agreements, "t = 2 lr step / d (SGD on mse_loss, mean over batch and d); "
-                        "theory: gradient flow of 1/2 E||f - x||^2, zero init", mode, time.perf_counter() - start)
+                        "theory: gradient flow of 1/2 E||f - x||^2, zero init", mode)

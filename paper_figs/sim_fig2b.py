@@ -16,14 +16,13 @@ dynamics in concept coordinates do not depend on the padding, only the cost does
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult
 from theorylab.compare_sim import concept_learning_times, trajectory_distance
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers import sim
 from theorylab.tasks import SIMConfig
@@ -53,11 +52,8 @@ def _crossing(x, y):
     return float(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
 
 
-def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     shown = [SIMConfig(MU, noise_var=(v, 0.05), n_per_cluster=p["n"], dim=64) for v in SHOWN]
     sweep = [SIMConfig(MU, noise_var=(v, 0.05), n_per_cluster=p["n"]) for v in p["sweep"]]
     kw = dict(widths_hidden=[], t_max=p["t_max"], n_rec=p["n_rec"], init_scale=0.1)
@@ -97,7 +93,7 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
     agreements.append(Agreement("diversity reversal: trained order flips at a1 = a2", "|a1 - a2 at flip| / its error",
                                 abs(x_star) / x_err if np.isfinite(x_star) else float("inf"), 2.0,
                                 detail={"a1-a2 at flip": x_star, "error": x_err}))
-    with style() as plt:
+    with style():
         fig, axes = new_figure(2, 1, width=3.7, height=3.3)
         plot_concept_trajectories(axes[0, 0], items)
         axes[0, 0].set_title(f"mu = {MU}, sigma2^2 = 0.05\n{TIME_LABEL}", fontsize=6.5)
@@ -113,8 +109,6 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
         ax.set_ylabel("t1 - t2 (time to 90%)")
         ax.set_title("diversity reversal at a1 = a2", fontsize=7)
         ax.legend(fontsize=6)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = save_figure(fig, out_dir, ID)
     return FigureResult(ID, path, agreements, "t = 2 lr step / d (SGD on mse_loss, mean over batch and d); theory: "
-                        "gradient flow of 1/2 E||f - x||^2, zero init", mode, time.perf_counter() - start)
+                        "gradient flow of 1/2 E||f - x||^2, zero init", mode)

@@ -12,14 +12,13 @@ Conventions: ``t = 2 lr step / d`` (gradient-flow time of ``1/2 E||f - x||^2``).
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult
 from theorylab.compare_sim import detect_swing_by
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers import sim
 from theorylab.tasks import SIMConfig
@@ -37,13 +36,10 @@ SETTINGS = {
 }
 
 
-def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     agreements = []
-    with style() as plt:
+    with style():
         fig, axes = new_figure(2, 1, width=3.6, height=3.0)
         for c, (label, d, h, lr) in enumerate(CASES):
             cfg = SIMConfig(MU, noise_var=0.05, n_per_cluster=p["n"], dim=d)
@@ -74,8 +70,5 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
         axes[0, 1].set_ylabel("OOD loss (each seed)")
         axes[0, 1].legend(fontsize=5.5)
         fig.suptitle(f"{TITLE} (biases on, mu = {MU})", fontsize=8)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
-    return FigureResult(ID, path, agreements, "t = 2 lr step / d (SGD on mse_loss, mean over batch and d)", mode,
-                        time.perf_counter() - start)
+        path = save_figure(fig, out_dir, ID)
+    return FigureResult(ID, path, agreements, "t = 2 lr step / d (SGD on mse_loss, mean over batch and d)", mode)

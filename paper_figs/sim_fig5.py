@@ -13,14 +13,13 @@ Time axis: the paper's clock, ``dW/dt = V(W)``, which is 2 x gradient-flow time.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
-from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, train
+from theorylab import Agreement, Cache, FigureResult, TrainConfig, train
 from theorylab.compare_sim import detect_swing_by
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import SymmetricLinear
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers import sim
@@ -46,11 +45,8 @@ def setting(p):
     return a, z, U0
 
 
-def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     a, z, U0 = setting(p)
     t_paper = p["eta"] * np.arange(p["steps"] + 1)
     W_A = sim.two_layer_symmetric(t_paper, a, U0, convention="paper")
@@ -89,7 +85,7 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
                   detail={"event": vars(sb_A2) if sb_A2 else None}),
     ]
     G, S, N = (np.stack(x) for x in zip(*[sim.growth_suppression_interaction(W, a) for W in W_A]))
-    with style() as plt:
+    with style():
         fig, axes = new_figure(3, 1, width=3.0, height=2.7)
         ax = axes[0, 0]
         for (i, j), c in zip([(0, 0), (1, 1), (0, 1), (0, 2), (1, 2)], COLORS):
@@ -114,8 +110,6 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
         for ax in axes[0]:
             ax.set_xlabel(PAPER_TIME_LABEL, fontsize=6.5)
         fig.suptitle(f"{TITLE}: mu = {tuple(MU.tolist())}, d = 3, U0 ~ U(0,1)/5 (seed {p['init_seed']})", fontsize=8)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = save_figure(fig, out_dir, ID)
     return FigureResult(ID, path, agreements, "paper clock (dW/dt = V(W)) = 2 t, t = lr * step of GD on "
-                        "1/(2P) sum ||y - UU^T x||^2 (population data)", mode, time.perf_counter() - start)
+                        "1/(2P) sum ||y - UU^T x||^2 (population data)", mode)

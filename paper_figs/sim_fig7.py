@@ -10,14 +10,13 @@ Conventions: as Fig. 2a (``t = 2 lr step / d``, SGD on ``mse_loss``).
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from theorylab import Cache, FigureResult, Trajectory, max_error
 from theorylab.compare_sim import composition_order_agreement
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker, save_figure
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.tasks import SIMConfig
 
@@ -33,11 +32,8 @@ SETTINGS = {
 }
 
 
-def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
-    check_mode(mode)
-    start = time.perf_counter()
-    p = SETTINGS[mode]
-    cache = cache or Cache(None)
+@figure_maker(SETTINGS)
+def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     cfg = SIMConfig(MU, noise_var=0.5, n_per_cluster=p["n"], dim=64)
     (task,) = sim_tasks([cfg])
     exp = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: train_sim(
@@ -56,7 +52,7 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
         i = int(np.argmin(np.abs(t - tt)))
         agreements.append(composition_order_agreement(theory["comp_loss"][i], mean[i], threshold=0.9,
                                                       name=f"order of the 16 composition losses at t={t[i]:.2g}"))
-    with style() as plt:
+    with style():
         fig, axes = new_figure(len(p["times"]), 1, width=2.4, height=2.8)
         labels = ["".join(str(int(b)) for b in v) for v in codes]
         order = np.argsort(theory["comp_loss"][int(np.argmin(np.abs(t - p["times"][0])))])
@@ -72,8 +68,6 @@ def make(out_dir, *, mode="quick", cache=None) -> FigureResult:
         axes[0, 0].set_ylabel("OOD loss at composition v")
         axes[0, 0].legend(fontsize=6)
         fig.suptitle(f"{TITLE}: mu = {MU}, sigma^2 = 0.5 (codes v, concept 1 first); {TIME_LABEL}", fontsize=7)
-        path = Path(out_dir) / f"{ID}.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = save_figure(fig, out_dir, ID)
     return FigureResult(ID, path, agreements, "t = 2 lr step / d (SGD on mse_loss); theory: gradient flow of "
-                        "1/2 E||f - x||^2, zero init", mode, time.perf_counter() - start)
+                        "1/2 E||f - x||^2, zero init", mode)

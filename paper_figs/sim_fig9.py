@@ -4,7 +4,7 @@ Symmetric two-layer linear theory (U-space, rates A) over trained ``U U^T``
 networks from the same inits; a panel with the authors' A^2 rates.  See
 ``paper_figs/_sim.py`` for conventions.
 """
-from theorylab.figures import check_mode
+from theorylab.figures import figure_maker
 
 from ._sim import make_multi_descent
 
@@ -17,8 +17,6 @@ SETTINGS = {
 }
 
 
-def make(out_dir, *, mode="quick", cache=None):
-    from theorylab import Cache
-
-    check_mode(mode)
-    return make_multi_descent(ID, TITLE, SETTINGS[mode], out_dir, cache or Cache(None), mode, expect=3)
+@figure_maker(SETTINGS)
+def make(out_dir, p, cache, mode):
+    return make_multi_descent(ID, TITLE, p, out_dir, cache, mode, expect=3)

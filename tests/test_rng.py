@@ -1,6 +1,5 @@
 """Same seed, same numbers; no library call touches global RNG state."""
 import random
-import sys
 
 import numpy as np
 import pytest
