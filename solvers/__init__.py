@@ -7,7 +7,8 @@ riccati        the zero-balanced two-layer closed form (re-exported by deep_line
 random_matrix  Advani-Saxe train/test error from Marchenko-Pastur integrals
 kernel         kernel (NTK) gradient flow for train and test
 sim            structured identity mapping: one-layer and symmetric two-layer dynamics
+committee      exact (w_bar, M) dynamics of the quadratic committee machine (grokking)
 """
-from . import deep_linear, kernel, random_matrix, riccati, sim
+from . import committee, deep_linear, kernel, random_matrix, riccati, sim
 
-__all__ = ["deep_linear", "kernel", "random_matrix", "riccati", "sim"]
+__all__ = ["committee", "deep_linear", "kernel", "random_matrix", "riccati", "sim"]

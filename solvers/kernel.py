@@ -25,7 +25,7 @@ import numpy as np
 
 from theorylab._validate import check_choice, check_nonnegative, check_shape
 
-__all__ = ["KernelFlow", "kernel_flow"]
+__all__ = ["KernelFlow", "kernel_flow", "quadratic_ntk_eigenvalues"]
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,22 @@ def kernel_flow(K, y, f0=None, *, K_test=None, f0_test=None, reduction: str = "m
         f0_test = (np.zeros((K_test.shape[0], y.shape[1])) if f0_test is None
                    else np.asarray(f0_test, float).reshape(K_test.shape[0], -1))
     return KernelFlow(lam, V, V.T @ (f0 - y), y, K_test, f0_test, float(n) if reduction == "mean" else 1.0)
+
+
+def quadratic_ntk_eigenvalues(D: int, eps: float) -> tuple[float, float, float]:
+    r"""Eigenvalues of the infinite-width initial NTK ``K0(x, x') = x.x' + eps^2 (x.x')^2`` on ``N(0, I/D)``.
+
+    Kumar et al. 2024 (arXiv:2310.06110), sec. 4 (overall factor dropped):
+
+    * linear modes ``v . x`` (multiplicity D): ``1 / D``;
+    * traceless quadratics ``x^T B x``, ``Tr B = 0`` (multiplicity ``D(D+1)/2 - 1``): ``2 eps^2 / D^2``
+      (the paper's main text has the typo ``2 eps / D^2``);
+    * the norm mode ``|x|^2``: ``eps^2 (D + 2) / D^2``.
+
+    From ``E[x'_i x'_j x'_k x'_l] = (d_ij d_kl + d_ik d_jl + d_il d_jk) / D^2``.
+    Returns ``(linear, traceless_quadratic, norm_mode)``.
+    """
+    from theorylab._validate import check_int
+
+    D = check_int("D", D)
+    return 1.0 / D, 2.0 * eps**2 / D**2, eps**2 * (D + 2) / D**2

@@ -4,13 +4,16 @@ Each task is a frozen, validated config plus functions of ``(config, rng)``
 returning samples and the exact quantities theory needs (``sigma_xx``,
 ``sigma_yx``, singular structure).
 """
-from . import hierarchical, structured_identity, teacher_student
+from . import hierarchical, polynomial_regression, structured_identity, teacher_student
 from ._samples import Samples
 from .hierarchical import TreeConfig, TreeTask, make_tree_task, tree_singular_values
+from .polynomial_regression import PolyRegressionConfig, PolyRegressionTask, make_poly_regression
 from .structured_identity import SIMConfig, SIMTask, concept_rates, make_sim
 from .teacher_student import TeacherStudentConfig, TeacherStudentTask, make_teacher_student
 
 __all__ = [
+    "PolyRegressionConfig",
+    "PolyRegressionTask",
     "SIMConfig",
     "SIMTask",
     "Samples",
@@ -20,6 +23,8 @@ __all__ = [
     "TreeTask",
     "concept_rates",
     "hierarchical",
+    "polynomial_regression",
+    "make_poly_regression",
     "make_sim",
     "make_teacher_student",
     "make_tree_task",

@@ -1,0 +1,181 @@
+r"""Exact dynamics of the quadratic-activation committee machine, for any width.
+
+Kumar, Bordelon, Gershman & Pehlevan, ICLR 2024 (arXiv:2310.06110).  The
+network ``f(x) = (alpha/N) sum_i phi(w_i . x)`` with ``phi(h) = h + (eps/2) h^2``
+and unit readouts is a function of two order parameters only:
+
+.. math:: f(x) = \alpha \bar w \cdot x + \frac{\alpha\epsilon}{2} x^T M x,\qquad
+          \bar w = \frac1N \sum_i w_i,\quad M = \frac1N \sum_i w_i w_i^T .
+
+Loss and time conventions: ``L = (1/P) sum_mu Delta_mu^2`` with residuals
+``Delta = f~ - y`` (``f~ = f - f_0`` when centred), full-batch GD with step
+``eta`` (the paper's ``eta = eta0 N / alpha^2``).  The gradient for neuron ``i``
+is ``(2 alpha / N)(g + eps G w_i)`` with ``g = (1/P) sum Delta x``,
+``G = (1/P) sum Delta x x^T``, so with ``c = 2 eta alpha / N``,
+``A = I - c eps G``:
+
+.. math:: \bar w \leftarrow A \bar w - c g,\qquad
+          M \leftarrow A M A^T - c (A \bar w g^T + g \bar w^T A^T) + c^2 g g^T .
+
+This closure (derived here, not stated in the paper) is exact for any ``N``
+and ``P`` and costs ``O(P D^2 + D^3)`` per step, independent of ``N``.
+
+Population test loss for ``y = 1/2 (beta . x)^2``, ``x ~ N(0, I/D)`` (eq. 6),
+with ``a = alpha (w_bar - w_bar_0)`` and ``Q = (alpha eps (M - M_0) - beta beta^T)/2``
+(centred; drop the ``_0`` terms otherwise):
+
+.. math:: L = \underbrace{(\mathrm{Tr}Q / D)^2}_{\text{variance}}
+          + \underbrace{2 \|Q\|_F^2 / D^2}_{\text{misalignment}}
+          + \underbrace{|a|^2 / D}_{\text{power in linear modes}},
+
+the Gaussian-moment derivation being checked in sympy by the tests.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import integrate
+
+from theorylab._validate import check_int, check_positive, check_shape
+from theorylab.trajectory import Trajectory
+
+__all__ = ["CommitteeState", "outputs", "exact_gd", "exact_flow", "population_test_loss"]
+
+
+@dataclass(frozen=True)
+class CommitteeState:
+    """Order parameters at initialisation and the model's constants."""
+
+    wbar0: np.ndarray          # (D,)
+    M0: np.ndarray             # (D, D)
+    alpha: float
+    eps: float
+    N: int
+    centered: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive("alpha", self.alpha)
+        check_int("N", self.N)
+        D = np.shape(self.wbar0)[0]
+        check_shape("M0", self.M0, (D, D))
+
+    @classmethod
+    def from_network(cls, net, member: int = 0) -> "CommitteeState":
+        """The state of member ``member`` of a :class:`~theorylab.nets.CommitteeMachine`.
+
+        Raises ``ValueError`` for what the exact closure does not cover: an
+        activation other than ``"quadratic"`` or trained readouts.
+        """
+        if net.activation != "quadratic":
+            raise ValueError(f"activation must be 'quadratic' for the exact (w_bar, M) dynamics, got "
+                             f"{net.activation!r}")
+        if net.v.requires_grad:
+            raise ValueError("train_readout must be False for the exact (w_bar, M) dynamics")
+        w0, M0 = net.initial_order_parameters()
+        return cls(w0[member], M0[member], net.alpha, net.eps, net.N, net.centered)
+
+
+def outputs(x: np.ndarray, wbar: np.ndarray, M: np.ndarray, st: CommitteeState) -> np.ndarray:
+    """Network outputs ``f~(x)`` (centred if ``st.centered``) at inputs ``x`` (n, D)."""
+    dw, dM = (wbar - st.wbar0, M - st.M0) if st.centered else (wbar, M)
+    return st.alpha * x @ dw + 0.5 * st.alpha * st.eps * np.sum((x @ dM) * x, axis=1)   # BLAS, not einsum
+
+
+def population_test_loss(wbar, M, beta, st: CommitteeState) -> dict[str, np.ndarray]:
+    """Exact test loss for ``y = 1/2 (beta . x)^2`` and its three terms (batched over leading axes)."""
+    D = beta.size
+    dw, dM = (wbar - st.wbar0, M - st.M0) if st.centered else (wbar, M)
+    a = st.alpha * dw
+    Q = 0.5 * (st.alpha * st.eps * dM - np.outer(beta, beta))
+    variance = (np.trace(Q, axis1=-2, axis2=-1) / D) ** 2
+    misalignment = 2 * np.sum(Q**2, axis=(-2, -1)) / D**2
+    linear = np.sum(a**2, axis=-1) / D
+    return {"test_loss": variance + misalignment + linear, "variance": variance, "misalignment": misalignment,
+            "linear_power": linear}
+
+
+def _grads(X, y, wbar, M, st):
+    delta = outputs(X, wbar, M, st) - y
+    P = X.shape[0]
+    g = X.T @ delta / P
+    G = (X * delta[:, None]).T @ X / P
+    return delta, g, G
+
+
+def exact_gd(X, y, st: CommitteeState, *, eta: float, steps: int, record_every: int = 1,
+             X_test=None, y_test=None, beta=None) -> Trajectory:
+    """Iterate the exact (w_bar, M) map for ``steps`` GD steps of size ``eta``.
+
+    Records ``train_loss`` ``(1/P) sum Delta^2``, ``test_loss`` on ``(X_test, y_test)``
+    when given, and the population loss and its terms (``pop_*``) when the
+    teacher ``beta`` of ``y = 1/2 (beta . x)^2`` is given.  ``t = eta * step``.
+    """
+    X = np.asarray(X, float)
+    y = np.asarray(y, float)
+    check_positive("eta", eta)
+    steps = check_int("steps", steps, minimum=0)
+    record_every = check_int("record_every", record_every)
+    D = X.shape[1]
+    c = 2 * eta * st.alpha / st.N
+    wbar, M = np.array(st.wbar0, float), np.array(st.M0, float)
+    rec: dict[str, list] = {"train_loss": [], "wbar": [], "M": []}
+    ts = []
+    for n in range(steps + 1):
+        delta, g, G = _grads(X, y, wbar, M, st)
+        if n % record_every == 0 or n == steps:
+            ts.append(n * eta)
+            rec["train_loss"].append(np.mean(delta**2))
+            rec["wbar"].append(wbar.copy())
+            rec["M"].append(M.copy())
+        if n == steps:
+            break
+        A = np.eye(D) - c * st.eps * G
+        Aw = A @ wbar
+        AM = A @ M
+        M = AM @ A.T - c * (np.outer(Aw, g) + np.outer(g, Aw)) + c * c * np.outer(g, g)
+        M = 0.5 * (M + M.T)                    # keep it exactly symmetric against round-off
+        wbar = Aw - c * g
+    obs = {k: np.asarray(v) for k, v in rec.items()}
+    return _finish(np.asarray(ts), obs, st, X_test, y_test, beta,
+                   {"time": "t = eta * step (GD on L = (1/P) sum (f - y)^2)", "solver": "exact_gd"})
+
+
+def exact_flow(t, X, y, st: CommitteeState, *, X_test=None, y_test=None, beta=None,
+               rtol: float = 1e-9, atol: float = 1e-11) -> Trajectory:
+    r"""Gradient-flow limit (``eta -> 0``, ``t = eta * step``) of :func:`exact_gd`:
+
+    .. math:: \dot{\bar w} = -\tfrac{2\alpha}{N}(g + \epsilon G \bar w),\quad
+              \dot M = -\tfrac{2\alpha}{N}\,[g \bar w^T + \bar w g^T + \epsilon (G M + M G)].
+    """
+    X = np.asarray(X, float)
+    y = np.asarray(y, float)
+    D = X.shape[1]
+    t = np.atleast_1d(np.asarray(t, float))
+    k = 2 * st.alpha / st.N
+
+    def rhs(_, s):
+        wbar, M = s[:D], s[D:].reshape(D, D)
+        _, g, G = _grads(X, y, wbar, M, st)
+        dw = -k * (g + st.eps * G @ wbar)
+        dM = -k * (np.outer(g, wbar) + np.outer(wbar, g) + st.eps * (G @ M + M @ G))
+        return np.concatenate([dw, dM.ravel()])
+
+    s0 = np.concatenate([st.wbar0, np.asarray(st.M0).ravel()])
+    sol = integrate.solve_ivp(rhs, (0.0, float(t.max())), s0, t_eval=t, rtol=rtol, atol=atol, method="DOP853")
+    wbar = sol.y[:D].T
+    M = sol.y[D:].T.reshape(-1, D, D)
+    train = np.array([np.mean((outputs(X, w, m, st) - y) ** 2) for w, m in zip(wbar, M)])
+    return _finish(sol.t, {"train_loss": train, "wbar": wbar, "M": M}, st, X_test, y_test, beta,
+                   {"time": "gradient-flow time t = eta * step of L = (1/P) sum (f - y)^2", "solver": "exact_flow"})
+
+
+def _finish(t, obs, st, X_test, y_test, beta, meta) -> Trajectory:
+    if X_test is not None:
+        X_test = np.asarray(X_test, float)
+        obs["test_loss"] = np.array([np.mean((outputs(X_test, w, m, st) - y_test) ** 2)
+                                     for w, m in zip(obs["wbar"], obs["M"])])
+    if beta is not None:
+        pop = population_test_loss(obs["wbar"], obs["M"], np.asarray(beta, float).ravel(), st)
+        obs.update({f"pop_{k}": v for k, v in pop.items()})
+    return Trajectory(t, obs, {**meta, "alpha": st.alpha, "eps": st.eps, "N": st.N, "centered": st.centered})

@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from theorylab import TrainConfig, train
+from theorylab.nets import CommitteeMachine
+from theorylab.solvers.committee import CommitteeState, exact_flow, exact_gd, outputs, population_test_loss
+from theorylab.solvers.kernel import quadratic_ntk_eigenvalues
+from theorylab.tasks import PolyRegressionConfig, make_poly_regression
+from theorylab.testing import assert_close, mc_tolerance
+
+
+def _trained_vs_exact(D, P, N, alpha, eps, centered, seed, steps=500, eta0=0.05):
+    task = make_poly_regression(PolyRegressionConfig(D, P, n_test=40), rng=seed)
+    net = CommitteeMachine(D, N, seeds=[seed], alpha=alpha, eps=eps, centered=centered, dtype="float64",
+                           device="cpu")
+    eta = eta0 * N / alpha**2                                  # the paper's learning-rate scaling
+    xt, yt = net.as_input(task.x_test), net.as_input(task.y_test)
+    # reduction="mse" with one output is L = (1/P) sum (f - y)^2 and t = 2 lr step
+    traj = train(net, task.x_train, task.y_train[:, None],
+                 TrainConfig(lr=eta, t_record=2 * eta * np.arange(0, steps + 1, 50), reduction="mse"),
+                 observables={"test": lambda m: ((m(xt)[..., 0] - yt) ** 2).mean(-1)})
+    ex = exact_gd(task.x_train, task.y_train, CommitteeState.from_network(net), eta=eta,
+                  steps=steps, record_every=50, X_test=task.x_test, y_test=task.y_test)
+    return traj, ex
+
+
+@settings(max_examples=12)
+@given(st.integers(2, 12), st.integers(1, 40), st.integers(1, 30), st.floats(0.25, 4.0), st.floats(0.0, 1.0),
+       st.booleans(), st.integers(0, 1000))
+def test_trained_network_equals_exact_order_parameter_dynamics(D, P, N, alpha, eps, centered, seed):
+    """Acceptance: float64 GD of a width-N network vs the (w_bar, M) map, <= 1e-9 relative over 500 steps."""
+    traj, ex = _trained_vs_exact(D, P, N, alpha, eps, centered, seed)
+    for a, b in ((traj["loss"][:, 0], ex["train_loss"]), (traj["test"][:, 0], ex["test_loss"])):
+        assert np.all(np.abs(a - b) <= 1e-9 * np.abs(b) + 1e-15), (a, b)
+
+
+def test_gradient_flow_limit_of_the_map():
+    task = make_poly_regression(PolyRegressionConfig(6, 20), rng=1)
+    g = np.random.default_rng(0)
+    W = g.normal(size=(5, 6))
+    st_ = CommitteeState(W.mean(0), W.T @ W / 5, 1.0, 0.5, 5)
+    fl = exact_flow([0.0, 2.0], task.x_train, task.y_train, st_)
+    errs = []
+    for eta in (0.02, 0.01):
+        gd = exact_gd(task.x_train, task.y_train, st_, eta=eta, steps=int(round(2.0 / eta)))
+        errs.append(abs(gd["train_loss"][-1] - fl["train_loss"][-1]))
+    assert errs[1] < 0.6 * errs[0]                             # Euler: error O(eta)
+
+
+def test_population_test_loss_gaussian_moments_in_sympy():
+    """E[(a.x + x^T Q x)^2] for x ~ N(0, I/D) equals |a|^2/D + (TrQ/D)^2 + 2||Q||_F^2/D^2 (D = 3)."""
+    D = 3
+    x = sp.symbols("x0:3")
+    a = sp.symbols("a0:3")
+    q = {(i, j): sp.Symbol(f"q{min(i, j)}{max(i, j)}") for i in range(D) for j in range(D)}
+    Q = sp.Matrix(D, D, lambda i, j: q[(i, j)])
+    X = sp.Matrix(x)
+    expr = sp.expand((sum(ai * xi for ai, xi in zip(a, x)) + (X.T * Q * X)[0]) ** 2)
+    s2 = sp.Rational(1, D)                                      # variance of each coordinate
+
+    def moment(k):                                              # E[x^k] for N(0, s2)
+        return 0 if k % 2 else sp.factorial2(k - 1) * s2 ** (k // 2)
+
+    poly = sp.Poly(expr, *x)
+    expectation = sum(c * sp.prod([moment(k) for k in mon]) for mon, c in poly.terms())
+    closed = (sum(ai**2 for ai in a) / D + (Q.trace() / D) ** 2
+              + 2 * sum(Q[i, j] ** 2 for i in range(D) for j in range(D)) / D**2)
+    assert sp.simplify(sp.expand(expectation - closed)) == 0
+
+
+def test_population_loss_matches_a_large_test_set():
+    D = 8
+    task = make_poly_regression(PolyRegressionConfig(D, 10, n_test=200_000), rng=2)
+    g = np.random.default_rng(5)
+    W = g.normal(size=(6, D))
+    st_ = CommitteeState(np.zeros(D), np.zeros((D, D)), 1.3, 0.7, 6, centered=True)
+    wbar, M = W.mean(0), W.T @ W / 6
+    err = (outputs(task.x_test, wbar, M, st_) - task.y_test) ** 2
+    pop = population_test_loss(wbar, M, task.beta[0], st_)
+    assert abs(err.mean() - pop["test_loss"]) <= mc_tolerance(err.std(), err.size)
+    assert_close(pop["variance"] + pop["misalignment"] + pop["linear_power"], pop["test_loss"])
+
+
+def test_ntk_eigenvalues_solve_the_eigen_equations():
+    """E_x'[K0(x, x') f(x')] = lam f(x) for each mode, Monte Carlo over x' with a sample-size tolerance."""
+    D, eps = 5, 0.8
+    lin, quad, norm = quadratic_ntk_eigenvalues(D, eps)
+    g = np.random.default_rng(0)
+    xp = g.normal(size=(400_000, D)) / np.sqrt(D)
+    x = g.normal(size=D) / np.sqrt(D)
+    k = xp @ x + eps**2 * (xp @ x) ** 2
+    v = g.normal(size=D)
+    B = np.diag([1.0, -1.0, 0, 0, 0])
+    for f, lam in ((lambda z: z @ v, lin), (lambda z: np.einsum("ni,ij,nj->n", z, B, z), quad),
+                   (lambda z: np.sum(z**2, axis=1), norm)):
+        vals = k * f(xp)
+        target = lam * f(x[None])[0]
+        assert abs(vals.mean() - target) <= mc_tolerance(vals.std(), vals.size), (lam, vals.mean(), target)
+
+
+@pytest.mark.parametrize("kwargs, param", [
+    (dict(D=0, P=5), "D"), (dict(D=3, P=0), "P"), (dict(D=3, P=5, target="cubic"), "target"),
+    (dict(D=3, P=5, target="hermite", order=12), "order"), (dict(D=3, P=5, noise_std=-1.0), "noise_std"),
+])
+def test_bad_task_config(kwargs, param):
+    with pytest.raises(ValueError, match=param):
+        PolyRegressionConfig(**kwargs)
+
+
+def test_bad_network_and_state():
+    with pytest.raises(ValueError, match="alpha"):
+        CommitteeMachine(3, 4, alpha=0.0, device="cpu")
+    with pytest.raises(ValueError, match="activation"):
+        CommitteeMachine(3, 4, activation="cubic", device="cpu")
+    with pytest.raises(ValueError, match="alpha"):
+        CommitteeState(np.zeros(3), np.zeros((3, 3)), -1.0, 0.1, 4)
+    with pytest.raises(ValueError, match="M0"):
+        CommitteeState(np.zeros(3), np.zeros((2, 2)), 1.0, 0.1, 4)
+    with pytest.raises(ValueError, match="activation"):
+        CommitteeState.from_network(CommitteeMachine(3, 4, activation="relu", device="cpu"))
+    with pytest.raises(ValueError, match="train_readout"):
+        CommitteeState.from_network(CommitteeMachine(3, 4, train_readout=True, device="cpu"))
+
+
+def test_hermite_and_multi_index_targets():
+    cfg = PolyRegressionConfig(6, 50_000, target="hermite", order=3, normalize_teacher=True)
+    task = make_poly_regression(cfg, rng=0)
+    h = task.x_train @ task.beta[0]
+    assert_close(task.y_train, h**3 - 3 * h)
+    # He_3 of a standard normal has mean 0 and variance 3! = 6
+    assert abs(task.y_train.mean()) <= mc_tolerance(np.sqrt(6), cfg.P)
+    multi = make_poly_regression(PolyRegressionConfig(6, 10, n_index=3), rng=0)
+    hh = multi.x_train @ multi.beta.T
+    assert_close(multi.y_train, 0.5 * (hh**2).sum(1) / np.sqrt(3))
