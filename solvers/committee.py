@@ -40,7 +40,8 @@ from scipy import integrate
 from theorylab._validate import check_int, check_positive, check_shape
 from theorylab.trajectory import Trajectory
 
-__all__ = ["CommitteeState", "outputs", "exact_gd", "exact_flow", "population_test_loss"]
+__all__ = ["CommitteeState", "outputs", "exact_gd", "exact_flow", "population_test_loss", "initial_ntk",
+           "lazy_gd", "kernel_alignment"]
 
 
 @dataclass(frozen=True)
@@ -179,3 +180,44 @@ def _finish(t, obs, st, X_test, y_test, beta, meta) -> Trajectory:
         pop = population_test_loss(obs["wbar"], obs["M"], np.asarray(beta, float).ravel(), st)
         obs.update({f"pop_{k}": v for k, v in pop.items()})
     return Trajectory(t, obs, {**meta, "alpha": st.alpha, "eps": st.eps, "N": st.N, "centered": st.centered})
+
+
+def initial_ntk(X1, X2, st: CommitteeState) -> np.ndarray:
+    r"""Initial NTK without its factor ``alpha^2 / N``:
+
+    .. math:: \bar K(x, x') = (x \cdot x')\,[1 + \epsilon \bar w_0 \cdot (x + x') + \epsilon^2 x^T M_0 x'] .
+
+    With the paper's ``eta = eta0 N / alpha^2`` the linearised GD step on
+    ``(1/P) sum Delta^2`` is ``f <- f - (2 eta0 / P) K_bar Delta``: independent of ``alpha``.
+    """
+    X1, X2 = np.asarray(X1, float), np.asarray(X2, float)
+    dot = X1 @ X2.T
+    lin = X1 @ st.wbar0
+    lin2 = X2 @ st.wbar0
+    return dot * (1.0 + st.eps * (lin[:, None] + lin2[None, :]) + st.eps**2 * (X1 @ st.M0 @ X2.T))
+
+
+def lazy_gd(X, y, st: CommitteeState, *, eta0: float, X_test=None):
+    """The linearised (lazy, ``alpha -> inf``) model under GD with ``eta = eta0 N / alpha^2``.
+
+    A :class:`~theorylab.solvers.kernel.KernelGD` on the initial NTK with the
+    centred start ``f_0 = 0``: ``f_train = [I - (I - 2 eta0 K_bar / P)^m] y`` after ``m``
+    steps; evaluate it at ``t = 2 eta0 m`` (the kernel step is ``lr = 2 eta0``).
+    Its ``train_loss`` is the 1/2-mean loss, so ``2 x`` it is ``(1/P) sum Delta^2``.
+    """
+    from .kernel import kernel_gd
+
+    X = np.asarray(X, float)
+    K = initial_ntk(X, X, st)
+    K_test = None if X_test is None else initial_ntk(X_test, X, st)
+    # (2 eta0 / P) K_bar = lr * K / n with n = P and lr = 2 eta0 on the mean reduction
+    return kernel_gd(K, y, None, lr=2.0 * eta0, K_test=K_test, reduction="mean")
+
+
+def kernel_alignment(K: np.ndarray, y: np.ndarray) -> float:
+    r"""Centred kernel alignment ``y^T K y / (||K||_F ||y||^2)`` with ``K`` and ``y`` centred."""
+    n = K.shape[0]
+    H = np.eye(n) - 1.0 / n
+    Kc = H @ K @ H
+    yc = H @ np.asarray(y, float).ravel()
+    return float(yc @ Kc @ yc / (np.linalg.norm(Kc) * (yc @ yc)))

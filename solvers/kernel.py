@@ -25,7 +25,7 @@ import numpy as np
 
 from theorylab._validate import check_choice, check_nonnegative, check_shape
 
-__all__ = ["KernelFlow", "kernel_flow", "quadratic_ntk_eigenvalues"]
+__all__ = ["KernelFlow", "KernelGD", "kernel_flow", "kernel_gd", "quadratic_ntk_eigenvalues"]
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,14 @@ class KernelFlow:
     f0_test: np.ndarray | None  # (m, k)
     n_norm: float
 
+    def _decay(self, t: np.ndarray) -> np.ndarray:
+        """Residual factor per eigenmode, (T, n): ``e^{-k t / n}``."""
+        return np.exp(-self.eigval[None, :] * t[:, None] / self.n_norm)
+
     def train_outputs(self, t) -> np.ndarray:
         """``f_train(t)``, shape ``(T, n, k)``."""
         t = np.atleast_1d(np.asarray(t, float))
-        decay = np.exp(-self.eigval[None, :] * t[:, None] / self.n_norm)  # (T, n)
-        return self.y[None] + np.einsum("ij,tj,jk->tik", self.eigvec, decay, self.r0)
+        return self.y[None] + np.einsum("ij,tj,jk->tik", self.eigvec, self._decay(t), self.r0)
 
     def _gain(self, t):
         k = self.eigval[None, :]
@@ -66,14 +69,44 @@ class KernelFlow:
     def train_loss(self, t) -> np.ndarray:
         """Mean over samples of ``1/2 ||f - y||^2``, shape ``(T,)``."""
         t = np.atleast_1d(np.asarray(t, float))
-        decay = np.exp(-self.eigval[None, :] * t[:, None] / self.n_norm)
-        return 0.5 * np.einsum("tj,jk->t", decay**2, self.r0**2) / self.y.shape[0]
+        return 0.5 * np.einsum("tj,jk->t", self._decay(t) ** 2, self.r0**2) / self.y.shape[0]
 
     def test_loss(self, t, y_test) -> np.ndarray:
         """Mean over test samples of ``1/2 ||f - y_test||^2``, shape ``(T,)``."""
         f = self.test_outputs(t)
         y_test = np.asarray(y_test, float).reshape(f.shape[1], -1)
         return 0.5 * np.sum((f - y_test[None]) ** 2, axis=(1, 2)) / f.shape[1]
+
+
+@dataclass(frozen=True)
+class KernelGD(KernelFlow):
+    """Discrete GD of the linearised model with step ``lr``: residual factor ``(1 - lr k / n)^{t / lr}``."""
+
+    lr: float = 1.0
+
+    def _decay(self, t: np.ndarray) -> np.ndarray:
+        steps = np.rint(t / self.lr)[:, None]
+        return np.power(1.0 - self.lr * self.eigval[None, :] / self.n_norm, steps)
+
+    def _gain(self, t):
+        k = self.eigval[None, :]
+        steps = np.rint(t / self.lr)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(k > 1e-12 * max(self.eigval.max(), 1e-300), (1.0 - self._decay(t)) / k,
+                            steps * self.lr / self.n_norm)
+
+
+def kernel_gd(K, y, f0=None, *, lr: float, K_test=None, f0_test=None, reduction: str = "mean") -> KernelGD:
+    """Like :func:`kernel_flow` for full-batch GD with step ``lr`` (time ``t = lr * step``).
+
+    The linearised model's residual after ``m`` steps is ``(I - lr K / n)^m r_0``
+    exactly; it tends to the flow as ``lr -> 0``.
+    """
+    from theorylab._validate import check_positive
+
+    check_positive("lr", lr)
+    flow = kernel_flow(K, y, f0, K_test=K_test, f0_test=f0_test, reduction=reduction)
+    return KernelGD(flow.eigval, flow.eigvec, flow.r0, flow.y, flow.K_test, flow.f0_test, flow.n_norm, lr)
 
 
 def kernel_flow(K, y, f0=None, *, K_test=None, f0_test=None, reduction: str = "mean") -> KernelFlow:

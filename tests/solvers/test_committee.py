@@ -135,3 +135,58 @@ def test_hermite_and_multi_index_targets():
     multi = make_poly_regression(PolyRegressionConfig(6, 10, n_index=3), rng=0)
     hh = multi.x_train @ multi.beta.T
     assert_close(multi.y_train, 0.5 * (hh**2).sum(1) / np.sqrt(3))
+
+
+def test_lazy_limit_follows_linearised_model_and_reaches_kernel_regression():
+    """Acceptance: at large alpha the trained network follows the linearised model within 1%, and its
+    late-time test loss tends to ridgeless regression with the initial NTK (a setting where GD converges:
+    D = 6, P = 15, residual factor (1 - 2 eta0 lam_min / P)^m ~ 1e-6 at the end)."""
+    from theorylab.solvers.committee import initial_ntk, lazy_gd
+
+    D, P, N, eps, alpha = 6, 15, 100, 1.0, 1000.0
+    task = make_poly_regression(PolyRegressionConfig(D, P, n_test=300), rng=0)
+    net = CommitteeMachine(D, N, seeds=[1], alpha=alpha, eps=eps, dtype="float64", device="cpu")
+    st_ = CommitteeState.from_network(net)
+    K = initial_ntk(task.x_train, task.x_train, st_)
+    eta0 = 0.25 * P / np.linalg.eigvalsh(K).max()
+    steps = np.array([0, 100, 1000, 4000, 14000])
+    xt, yt = net.as_input(task.x_test), net.as_input(task.y_test)
+    eta = eta0 * N / alpha**2
+    traj = train(net, task.x_train, task.y_train[:, None], TrainConfig(lr=eta, t_record=2 * eta * steps,
+                                                                       reduction="mse"),
+                 observables={"test": lambda m: ((m(xt)[..., 0] - yt) ** 2).mean(-1)})
+    lazy = lazy_gd(task.x_train, task.y_train, st_, eta0=eta0, X_test=task.x_test)
+    t = 2 * eta0 * steps
+    tr_lazy, te_lazy = 2 * lazy.train_loss(t), 2 * lazy.test_loss(t, task.y_test)
+    L0 = traj["loss"][0, 0]
+    assert np.abs(traj["loss"][:, 0] - tr_lazy).max() <= 0.01 * L0
+    assert np.abs(traj["test"][:, 0] - te_lazy).max() <= 0.01 * te_lazy.max()
+    # kernel regression with the initial NTK: f* = K_tx K^-1 y
+    f_kr = initial_ntk(task.x_test, task.x_train, st_) @ np.linalg.solve(K, task.y_train)
+    test_kr = np.mean((f_kr - task.y_test) ** 2)
+    assert abs(traj["test"][-1, 0] - test_kr) <= 0.01 * test_kr
+    assert traj["loss"][-1, 0] <= 1e-6 * L0
+
+
+def test_kernel_gd_tends_to_kernel_flow():
+    from theorylab.solvers.kernel import kernel_flow, kernel_gd
+
+    g = np.random.default_rng(0)
+    A = g.normal(size=(5, 5))
+    K = A @ A.T
+    y = g.normal(size=5)
+    t = np.array([0.0, 0.5, 2.0])
+    flow = kernel_flow(K, y).train_loss(t)
+    errs = [np.abs(kernel_gd(K, y, lr=lr).train_loss(t) - flow).max() for lr in (1e-2, 1e-3)]
+    assert errs[1] < 0.2 * errs[0]
+
+
+def test_kernel_alignment_bounds():
+    from theorylab.solvers.committee import kernel_alignment
+
+    g = np.random.default_rng(1)
+    y = g.normal(size=20)
+    yc = y - y.mean()
+    assert kernel_alignment(np.outer(yc, yc), y) == pytest.approx(1.0)
+    A = g.normal(size=(20, 20))
+    assert -1.0 <= kernel_alignment(A @ A.T, y) <= 1.0
