@@ -8,7 +8,8 @@ random_matrix  Advani-Saxe train/test error from Marchenko-Pastur integrals
 kernel         kernel (NTK) gradient flow for train and test
 sim            structured identity mapping: one-layer and symmetric two-layer dynamics
 committee      exact (w_bar, M) dynamics of the quadratic committee machine (grokking)
+dmft           DMFT closed cases (two-layer linear error dynamics)
 """
-from . import committee, deep_linear, kernel, random_matrix, riccati, sim
+from . import committee, deep_linear, dmft, kernel, random_matrix, riccati, sim
 
-__all__ = ["committee", "deep_linear", "kernel", "random_matrix", "riccati", "sim"]
+__all__ = ["committee", "deep_linear", "dmft", "kernel", "random_matrix", "riccati", "sim"]

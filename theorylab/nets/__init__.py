@@ -6,5 +6,6 @@ from .linear import DeepLinear
 from .mlp import ACTIVATIONS, MLP
 from .ntk import empirical_ntk
 from .symmetric import SymmetricLinear
+from .twolayer import TwoLayerMF
 
-__all__ = ["ACTIVATIONS", "COMMITTEE_ACTIVATIONS", "CommitteeMachine", "INITS", "DeepLinear", "Ensemble", "MLP", "SymmetricLinear", "empirical_ntk", "haar_isometry", "init_weights"]
+__all__ = ["ACTIVATIONS", "COMMITTEE_ACTIVATIONS", "CommitteeMachine", "INITS", "DeepLinear", "Ensemble", "MLP", "SymmetricLinear", "TwoLayerMF", "empirical_ntk", "haar_isometry", "init_weights"]

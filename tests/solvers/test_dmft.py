@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from theorylab import TrainConfig, train
+from theorylab.nets import TwoLayerMF
+from theorylab.solvers.dmft import two_layer_linear_error, two_layer_linear_final_kernel
+from theorylab.testing import assert_close
+
+
+def _simulate(gamma0, N=1024, seeds=4, dt=1e-3, t_max=1.5):
+    D = P = 8
+    g = np.random.default_rng(0)
+    X = np.sqrt(D) * np.linalg.qr(g.normal(size=(D, D)))[0]      # whitened: x_mu . x_nu / D = delta
+    y = g.normal(size=(P, 1))
+    ts = np.linspace(0, t_max, 16)
+    net = TwoLayerMF(D, N, seeds=range(seeds), gamma0=gamma0, dtype="float64", device="cpu")
+    xx, yy = net.as_input(X), net.as_input(y)
+    # gradient flow d theta/dt = -gamma^2 grad L, L = 1/2 sum (y - f)^2: lr = gamma^2 dt on the summed loss
+    traj = train(net, X, y, TrainConfig(lr=net.gamma**2 * dt, t_record=net.gamma**2 * ts, reduction="sum"),
+                 observables={"err": lambda m: (m(xx) - yy).flatten(1).norm(dim=1)})
+    return ts, traj["err"].mean(axis=1), float(np.linalg.norm(y))
+
+
+@pytest.mark.parametrize("gamma0", [0.5, 1.0, 2.0])
+def test_two_layer_linear_error_matches_simulation_within_2_percent(gamma0):
+    ts, err, yn = _simulate(gamma0)
+    th = two_layer_linear_error(ts, yn, gamma0)
+    assert np.abs(err - th).max() <= 0.02 * yn
+    # the paper's text drops the factor 2: that version is far off the same simulation
+    wrong = solve_ivp(lambda _, d: -np.sqrt(1 + gamma0**2 * (yn - d) ** 2) * d, (0, ts[-1]), [yn], t_eval=ts,
+                      rtol=1e-10).y[0]
+    assert np.abs(err - wrong).max() > 0.1 * yn
+
+
+def test_lazy_limit_and_final_kernel():
+    t = np.linspace(0, 3, 7)
+    assert_close(two_layer_linear_error(t, 2.0, 0.0), 2.0 * np.exp(-2 * t))
+    assert_close(two_layer_linear_error(t, 2.0, 1e-6), 2.0 * np.exp(-2 * t), level="ode")
+    # rich dynamics are faster: the kernel grows along y
+    assert np.all(two_layer_linear_error(t[1:], 2.0, 1.0) < 2.0 * np.exp(-2 * t[1:]))
+    assert two_layer_linear_final_kernel(2.0, 1.5) == pytest.approx(np.sqrt(1 + 9.0))
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="gamma0"):
+        two_layer_linear_error([0.0], 1.0, -1.0)
+    with pytest.raises(ValueError, match="y_norm"):
+        two_layer_linear_error([0.0], 0.0, 1.0)
+    with pytest.raises(ValueError, match="gamma0"):
+        TwoLayerMF(3, 4, gamma0=0.0, device="cpu")
