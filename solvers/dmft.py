@@ -29,7 +29,7 @@ from scipy import integrate
 
 from theorylab._validate import check_nonnegative, check_positive
 
-__all__ = ["two_layer_linear_error", "two_layer_linear_final_kernel"]
+__all__ = ["two_layer_linear_error", "two_layer_linear_final_kernel", "dmft_two_layer"]
 
 
 def two_layer_linear_error(t, y_norm: float, gamma0: float, *, rtol: float = 1e-10) -> np.ndarray:
@@ -55,3 +55,52 @@ def two_layer_linear_final_kernel(y_norm: float, gamma0: float) -> float:
     check_positive("y_norm", y_norm)
     check_nonnegative("gamma0", gamma0)
     return float(np.sqrt(1 + gamma0**2 * y_norm**2))
+
+
+def dmft_two_layer(X, y, *, gamma0: float, t, activation: str = "tanh", n_particles: int = 32768,
+                   dt: float = 1e-3, X_test=None, y_test=None, seed: int = 0, device=None):
+    r"""Two-layer DMFT at fixed ``gamma0``, any activation: the mean-field particle system.
+
+    In the infinite-width limit the neurons ``(w_i, a_i)`` are i.i.d. given the
+    residual ``Delta(t) = y - f(t)`` on the training set and evolve as
+
+    .. math:: \dot a = \gamma_0 \sum_\mu \Delta_\mu \phi(h_\mu),\qquad
+              \dot w = \gamma_0\, a \sum_\mu \Delta_\mu \phi'(h_\mu)\, x_\mu / \sqrt D,\qquad
+              f_\mu = \gamma_0^{-1}\, \mathbb{E}[a\, \phi(h_\mu)],
+
+    ``h_mu = w . x_mu / sqrt(D)``.  The expectation is sampled with
+    ``n_particles`` neurons drawn in antithetic pairs (so ``f(0) = 0`` exactly)
+    and the system is integrated by Euler steps of ``dt`` -- which is GD of a
+    width-``n_particles`` :class:`~theorylab.nets.TwoLayerMF` network with
+    ``lr = gamma^2 dt`` on ``L = 1/2 sum (y - f)^2``.  Its own sampling error is
+    ``O(n_particles^{-1/2})``: choose it well above the widths compared with.
+
+    Returns a Trajectory on ``t`` with ``train_loss`` (``1/2 sum Delta^2``),
+    ``test_loss`` (mean over test points of ``1/2 (y - f)^2``, when given) and
+    the feature kernel ``Phi[mu, nu] = E[phi(h_mu) phi(h_nu)]`` on the training set.
+    """
+    import torch
+
+    from theorylab.nets import TwoLayerMF
+    from theorylab.train import TrainConfig, train
+
+    X = np.asarray(X, float)
+    y = np.asarray(y, float).reshape(len(X), 1)
+    check_positive("dt", dt)
+    net = TwoLayerMF(X.shape[1], n_particles, seeds=[seed], gamma0=gamma0, activation=activation, antithetic=True,
+                     dtype="float64", device=device)
+    xx = net.as_input(X)
+    obs = {"Phi": lambda m: torch.einsum("ebn,ecn->ebc", m._phi(m.hidden(xx)), m._phi(m.hidden(xx))) / m.N}
+    test = None if X_test is None else (X_test, np.asarray(y_test, float).reshape(len(X_test), 1))
+    t = np.atleast_1d(np.asarray(t, float))
+    traj = train(net, X, y, TrainConfig(lr=net.gamma**2 * dt, t_record=net.gamma**2 * t, reduction="sum"),
+                 observables=obs, test=test)
+    out = {"train_loss": traj["loss"][:, 0], "Phi": traj["Phi"][:, 0]}
+    if test is not None:
+        out["test_loss"] = traj["test_loss"][:, 0]
+    from theorylab.trajectory import Trajectory
+
+    return Trajectory(traj.t / net.gamma**2, out, {"time": "gradient-flow time, d theta/dt = -gamma^2 grad L",
+                                                   "loss": "L = 1/2 sum_mu (y_mu - f_mu)^2 (train); test: mean of "
+                                                           "1/2 (y - f)^2", "gamma0": gamma0,
+                                                   "n_particles": n_particles, "activation": activation})

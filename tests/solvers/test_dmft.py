@@ -49,3 +49,39 @@ def test_bad_arguments():
         two_layer_linear_error([0.0], 0.0, 1.0)
     with pytest.raises(ValueError, match="gamma0"):
         TwoLayerMF(3, 4, gamma0=0.0, device="cpu")
+
+
+def test_dmft_particle_solver_reproduces_the_closed_linear_case():
+    from theorylab.solvers.dmft import dmft_two_layer
+
+    D = P = 8
+    g = np.random.default_rng(0)
+    X = np.sqrt(D) * np.linalg.qr(g.normal(size=(D, D)))[0]
+    y = g.normal(size=(P, 1))
+    ts = np.linspace(0, 1.5, 7)
+    ref = dmft_two_layer(X, y, gamma0=1.0, t=ts, activation="linear", n_particles=8192, dt=1e-3)
+    th = two_layer_linear_error(ts, float(np.linalg.norm(y)), 1.0)
+    assert np.abs(np.sqrt(2 * ref["train_loss"]) - th).max() <= 0.02 * np.linalg.norm(y)
+    assert ref["Phi"].shape == (7, P, P)
+    # linear features: Phi = E[h h^T] starts at the whitened input kernel (identity) up to sampling error
+    assert np.abs(ref["Phi"][0] - np.eye(P)).max() < 6 / np.sqrt(8192)
+
+
+def test_finite_width_error_shrinks_like_inverse_sqrt_width():
+    """Networks of growing width approach the DMFT loss curve at fixed gamma0, error ~ N^(-1/2)."""
+    from theorylab.solvers.dmft import dmft_two_layer
+
+    D, P = 6, 10
+    g = np.random.default_rng(0)
+    X = g.normal(size=(P, D))
+    y = np.tanh(X @ g.normal(size=D) / np.sqrt(D))[:, None]
+    ts = np.linspace(0, 2, 9)
+    ref = dmft_two_layer(X, y, gamma0=1.0, t=ts, activation="tanh", n_particles=32768, dt=2e-3)
+    widths = np.array([64, 256, 1024])
+    rms = []
+    for N in widths:
+        net = TwoLayerMF(D, int(N), seeds=range(12), gamma0=1.0, activation="tanh", dtype="float64", device="cpu")
+        tr = train(net, X, y, TrainConfig(lr=net.gamma**2 * 2e-3, t_record=net.gamma**2 * ts, reduction="sum"))
+        rms.append(np.sqrt(np.mean((tr["loss"] - ref["train_loss"][:, None]) ** 2)))
+    slope = np.polyfit(np.log(widths), np.log(rms), 1)[0]
+    assert -0.8 <= slope <= -0.3, (rms, slope)

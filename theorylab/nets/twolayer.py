@@ -28,18 +28,28 @@ class TwoLayerMF(Ensemble):
     Parameters
     ----------
     D, N : int;  gamma0 : float > 0 (``gamma = gamma0 sqrt(N)``);  activation : name in ``ACTIVATIONS``
+    antithetic : draw neurons in pairs ``(w, a)``, ``(w, -a)`` (N even) so the initial function is
+        exactly 0: a variance-reduced sample of the mean-field particle system.
     """
 
     def __init__(self, D: int, N: int, seeds=0, *, gamma0: float = 1.0, activation: str = "linear",
-                 dtype="float32", device=None):
+                 antithetic: bool = False, dtype="float32", device=None):
         super().__init__(seeds, dtype=dtype, device=device)
         self.D, self.N = check_int("D", D), check_int("N", N)
         check_positive("gamma0", gamma0)
         check_choice("activation", activation, tuple(ACTIVATIONS))
         self.gamma0, self.activation = float(gamma0), activation
         self.gamma = self.gamma0 * np.sqrt(N)
-        self.W, self.a = self._stack([[g.standard_normal((N, D)), g.standard_normal(N)]
-                                      for g in self._init_streams()])
+        if antithetic and N % 2:
+            raise ValueError(f"N must be even with antithetic=True, got {N}")
+
+        def draw(g):
+            if not antithetic:
+                return [g.standard_normal((N, D)), g.standard_normal(N)]
+            W, a = g.standard_normal((N // 2, D)), g.standard_normal(N // 2)
+            return [np.concatenate([W, W]), np.concatenate([a, -a])]
+
+        self.W, self.a = self._stack([draw(g) for g in self._init_streams()])
         self._phi = ACTIVATIONS[activation]
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
