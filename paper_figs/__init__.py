@@ -18,4 +18,5 @@ FIGURES = (
     "sim_fig10",
     "sim_fig11",
     "sim_fig17",
+    "dmft_two_layer",
 )
