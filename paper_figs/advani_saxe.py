@@ -26,13 +26,14 @@ from theorylab.rng import streams
 from theorylab.solvers.random_matrix import advani_saxe_errors
 
 ID = "advani_saxe"
+QUICK_SECONDS = 45  # measured quick-mode cost on 2 CPU cores, one thread: schedules it early
 TITLE = "Advani-Saxe: train and test error of linear regression over time"
 CONVENTIONS = "t = lr * step on the summed loss 1/2 sum (y - f)^2 (tau = 1); errors are mean squared, no 1/2"
 
 SETTINGS = {
     "smoke": dict(N=100, alphas=(0.5, 1.0), samples_x_seeds=1600, lr=0.02, t_max=5.0, n_rec=25, noise_var=0.25,
                   teacher_var=1.0),
-    "quick": dict(N=300, alphas=(0.5, 1.0, 2.0, 4.0), samples_x_seeds=10000, lr=0.01, t_max=20.0, n_rec=40,
+    "quick": dict(N=300, alphas=(0.5, 1.0, 2.0, 4.0), samples_x_seeds=10000, lr=0.01, t_max=15.0, n_rec=40,
                   noise_var=0.25, teacher_var=1.0),
     "full": dict(N=1000, alphas=(0.25, 0.5, 1.0, 2.0, 4.0), samples_x_seeds=40000, lr=0.005, t_max=200.0,
                  n_rec=60, noise_var=0.25, teacher_var=1.0),

@@ -22,6 +22,7 @@ from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers.dmft import dmft_two_layer, two_layer_linear_error
 
 ID = "dmft_two_layer"
+QUICK_SECONDS = 17  # measured quick-mode cost on 2 CPU cores, one thread: schedules it early
 TITLE = "DMFT: width-N networks at fixed gamma0 approach the infinite-width theory"
 SETTINGS = {
     "smoke": dict(widths=(64, 256), seeds=2, particles=4096, dt=4e-3, t_max=1.0, n_rec=6, gamma0=1.0),

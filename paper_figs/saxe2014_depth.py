@@ -36,6 +36,7 @@ from theorylab.rng import streams
 from theorylab.solvers.deep_linear import deep_learning_time
 
 ID = "saxe2014_depth"
+QUICK_SECONDS = 15  # measured quick-mode cost on 2 CPU cores, one thread: schedules it early
 TITLE = "Saxe 2014: learning time vs depth"
 CONVENTIONS = "t = lr * step with lr = lr0 / D; L = 1/(2P) sum ||y - f||^2 (whitened); y-axis D t = lr0 x steps"
 

@@ -27,6 +27,7 @@ from theorylab.tasks import SIMConfig
 from ._sim import TIME_LABEL, learning_time_rows, plot_concept_trajectories, sim_tasks, split_members, train_sim
 
 ID = "sim_fig2a"
+QUICK_SECONDS = 10  # measured quick-mode cost on 2 CPU cores, one thread: schedules it early
 TITLE = "SIM Fig. 2a: one-layer network, varying signal strength"
 MUS = ((1.0, 2.0), (2.0, 2.0), (3.0, 2.0))
 SETTINGS = {

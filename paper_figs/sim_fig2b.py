@@ -30,6 +30,7 @@ from theorylab.tasks import SIMConfig
 from ._sim import TIME_LABEL, plot_concept_trajectories, sim_tasks, split_members, train_sim
 
 ID = "sim_fig2b"
+QUICK_SECONDS = 22  # measured quick-mode cost on 2 CPU cores, one thread: schedules it early
 TITLE = "SIM Fig. 2b: one-layer network, varying diversity"
 MU = (1.0, 2.0)
 SHOWN = (0.05, 0.1, 0.5, 1.0, 2.0)                 # sigma_1^2 of the trajectory panel
