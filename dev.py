@@ -65,9 +65,8 @@ def _ensure_installed(py: str) -> None:
             spec = "torch" if shutil.which("nvidia-smi") else CPU_TORCH
         print(f"[dev] installing {spec}", flush=True)
         _pip(py, spec)
-    stamp = Path(py).resolve().parent.parent / ".theorylab_installed"
-    if not _in_venv():
-        stamp = ROOT / ".venv" / ".theorylab_installed"
+    # the stamp lives in the environment itself (never resolve py: a venv's python links to the base one)
+    stamp = (Path(sys.prefix) if _in_venv() else ROOT / ".venv") / ".theorylab_installed"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     digest += str(ROOT)
     if stamp.exists() and stamp.read_text() == digest:
