@@ -19,4 +19,5 @@ FIGURES = (
     "sim_fig11",
     "sim_fig17",
     "dmft_two_layer",
+    "grok_fig3ab",
 )
