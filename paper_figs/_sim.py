@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from theorylab.cache import run_key
 from theorylab import TrainConfig, Trajectory, train
 from theorylab.nets import MLP
 from theorylab.tasks import SIMConfig, make_sim
@@ -109,7 +110,7 @@ def multi_descent(p: dict, cache, fig_id: str):
     z = np.r_[mu, np.zeros(d - s)]
     U0 = _U0(p)
     t_gf = np.linspace(0, p["t_paper"] / 2, p["n_rec"])
-    key = {"figure": fig_id, "v": 1, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in p.items()}}
+    key = run_key(fig_id, 1, p)
 
     def run():
         net = SymmetricLinear(d, seeds=list(range(p["seeds"])), U0=U0, dtype="float64", device="cpu")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, max_error, train
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style, theory_vs_experiment
@@ -91,7 +92,7 @@ def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     with style():
         fig, axes = new_figure(2, 1, width=3.5, height=2.8)
         for i, alpha in enumerate(p["alphas"]):
-            exp = cache.get_or_compute({"figure": ID, "v": 1, "alpha": alpha, **p}, lambda: run_alpha(p, alpha))
+            exp = cache.get_or_compute(run_key(ID, 1, p, alpha=alpha), lambda: run_alpha(p, alpha))
             tt = np.concatenate([[0.0], np.geomspace(p["lr"] * 5, p["t_max"], 300)])
             tr, te = advani_saxe_errors(tt, alpha, noise_var=p["noise_var"], teacher_var=p["teacher_var"])
             theory = Trajectory(tt, {"train": tr, "test": te})

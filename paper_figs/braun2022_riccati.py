@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, train
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style, theory_vs_experiment
@@ -74,7 +75,7 @@ def theory_for(p: dict, exp: Trajectory, t: np.ndarray) -> Trajectory:
 def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     task = _task(p)
     S = task.sigma_yx
-    exp = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: run_experiment(p))
+    exp = cache.get_or_compute(run_key(ID, 1, p), lambda: run_experiment(p))
     theory = theory_for(p, exp, exp.t)
     err = np.linalg.norm((exp["W"] - theory["W"]).reshape(len(exp), exp.n_seeds, -1), axis=2) / np.linalg.norm(S)
     U, s, Vt = np.linalg.svd(S)

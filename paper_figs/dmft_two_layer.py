@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, train
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import TwoLayerMF
 from theorylab.plotting import COLORS, new_figure, style
@@ -59,13 +60,13 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
     yn = float(np.linalg.norm(y))
     th_lin = two_layer_linear_error(ts, yn, p["gamma0"])
     Xt, yt = _data("tanh")
-    ref = cache.get_or_compute({"figure": ID, "v": 1, "part": "dmft", **p}, lambda: dmft_two_layer(
+    ref = cache.get_or_compute(run_key(ID, 1, p, part="dmft"), lambda: dmft_two_layer(
         Xt, yt, gamma0=p["gamma0"], t=ts, activation="tanh", n_particles=p["particles"], dt=p["dt"]))
     rms = []
     with style():
         fig, axes = new_figure(3, 1, width=3.1, height=2.7)
         for i, N in enumerate(p["widths"]):
-            lin = cache.get_or_compute({"figure": ID, "v": 1, "part": "lin", "N": N, **p},
+            lin = cache.get_or_compute(run_key(ID, 1, p, part="lin", N=N),
                                        lambda: _networks("linear", N, p))
             err = np.sqrt(2 * lin["loss"])                                  # |y - f|
             axes[0, 0].plot(ts, err.mean(1), "o", ms=3, mfc="none", color=COLORS[i], label=f"N={N}")
@@ -73,7 +74,7 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
                 agreements.append(Agreement(f"linear: Delta(t) of width-{N} nets vs two_layer_linear_error",
                                             "max |dDelta| / |y|", float(np.abs(err.mean(1) - th_lin).max() / yn),
                                             0.02))
-            tnh = cache.get_or_compute({"figure": ID, "v": 1, "part": "tanh", "N": N, **p},
+            tnh = cache.get_or_compute(run_key(ID, 1, p, part="tanh", N=N),
                                        lambda: _networks("tanh", N, p))
             axes[0, 1].plot(ts, tnh["loss"].mean(1), "o", ms=3, mfc="none", color=COLORS[i], label=f"N={N}")
             rms.append(float(np.sqrt(np.mean((tnh["loss"] - ref["train_loss"][:, None]) ** 2))))

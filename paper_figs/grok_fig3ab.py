@@ -18,6 +18,7 @@ import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, train
 from theorylab.compare import crossing_time
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import CommitteeMachine
 from theorylab.plotting import COLORS, new_figure, style
@@ -25,12 +26,12 @@ from theorylab.solvers.committee import CommitteeState, exact_gd
 from theorylab.tasks import PolyRegressionConfig, make_poly_regression
 
 ID = "grok_fig3ab"
-QUICK_SECONDS = 16  # measured quick-mode cost on 2 CPU cores, one thread: schedules it early
+QUICK_SECONDS = 8  # measured quick-mode cost on 2 CPU cores, one thread: schedules it early
 TITLE = "Grokking (Kumar et al. 2024): delay grows with alpha and as eps falls"
 SETTINGS = {
-    "smoke": dict(D=12, P=40, N=40, eta0=0.5, steps=3000, alphas=(1.0, 2.0), eps_list=(0.1, 0.3), alpha_eps=1.0,
+    "smoke": dict(D=12, P=40, N=40, eta0=1.0, steps=1500, alphas=(1.0, 2.0), eps_list=(0.1, 0.3), alpha_eps=1.0,
                   eps=0.2, check_steps=200),
-    "quick": dict(D=30, P=120, N=150, eta0=0.5, steps=16000, alphas=(1.0, 2.0, 4.0), eps_list=(0.05, 0.1, 0.2),
+    "quick": dict(D=30, P=120, N=150, eta0=1.0, steps=8000, alphas=(1.0, 2.0, 4.0), eps_list=(0.05, 0.1, 0.2),
                   alpha_eps=1.0, eps=0.1, check_steps=1000),
     "full": dict(D=100, P=450, N=500, eta0=0.5, steps=100000, alphas=(0.5, 1.0, 2.0, 4.0, 8.0),
                  eps_list=(0.05, 0.1, 0.25, 0.5), alpha_eps=1.0, eps=0.25, check_steps=2000),
@@ -54,9 +55,9 @@ def _times(ex):
 @figure_maker(SETTINGS)
 def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
     task = make_poly_regression(PolyRegressionConfig(p["D"], p["P"], n_test=10), rng=0)
-    runs_a = {a: cache.get_or_compute({"figure": ID, "v": 1, "alpha": a, "eps": p["eps"], **p},
+    runs_a = {a: cache.get_or_compute(run_key(ID, 2, p, run_alpha=a, run_eps=p["eps"]),
                                       lambda: _run(task, p, a, p["eps"])[1]) for a in p["alphas"]}
-    runs_e = {e: cache.get_or_compute({"figure": ID, "v": 1, "alpha": p["alpha_eps"], "eps": e, **p},
+    runs_e = {e: cache.get_or_compute(run_key(ID, 2, p, run_alpha=p["alpha_eps"], run_eps=e),
                                       lambda: _run(task, p, p["alpha_eps"], e)[1]) for e in p["eps_list"]}
     # exactness: a trained float64 network against the exact map (reduction="mse" is L, t = 2 lr step)
     net, _ = _run(task, {**p, "steps": 1}, p["alphas"][0], p["eps"])
@@ -105,5 +106,5 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
         ax.legend(fontsize=6)
         fig.suptitle(f"{TITLE}; D={p['D']}, P={p['P']}, N={p['N']}", fontsize=8)
         path = save_figure(fig, out_dir, ID)
-    return FigureResult(ID, path, agreements, "one GD step = one epoch on L = (1/P) sum (f - y)^2, "
+    return FigureResult(ID, path, agreements, "t = epoch = one GD step on L = (1/P) sum (f - y)^2, "
                         "eta = eta0 N / alpha^2; test loss: exact population loss", mode)

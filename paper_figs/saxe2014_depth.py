@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, Trajectory, crossing_time, train
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear, haar_isometry
 from theorylab.plotting import COLORS, new_figure, style
@@ -105,7 +106,7 @@ def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     H = p["horizon_Dt"]
     Dt = {}
     for D in depths:
-        traj = cache.get_or_compute({"figure": ID, "v": 3, "D": int(D), **p}, lambda: run_depth(p, int(D)))
+        traj = cache.get_or_compute(run_key(ID, 3, p, D=int(D)), lambda: run_depth(p, int(D)))
         for i, init in enumerate(INITS):
             member = traj.select(["rel_err"])
             member = Trajectory(member.t, {"rel_err": member["rel_err"][:, i * p["seeds"]:(i + 1) * p["seeds"]]},

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from theorylab import Cache, FigureResult, TrainConfig, Trajectory, max_error, train
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style, theory_vs_experiment
@@ -49,7 +50,7 @@ def run_experiment(p: dict) -> Trajectory:
 
 @figure_maker(SETTINGS)
 def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
-    exp = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: run_experiment(p))
+    exp = cache.get_or_compute(run_key(ID, 1, p), lambda: run_experiment(p))
     t = np.linspace(0, p["t_max"], 400)
     theory = Trajectory(t, {"u": np.stack([saxe_mode(t, s, p["u0"]) for s in p["svals"]], axis=1)},
                         {"solver": "saxe_mode"})

@@ -21,6 +21,7 @@ import torch
 
 from theorylab import (Agreement, Cache, FigureResult, TrainConfig, Trajectory, crossing_time,
                        learning_time_agreement, train)
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style, theory_vs_experiment
@@ -70,7 +71,7 @@ def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     _, s, _, lv, levels = _level_bases(task)
     s_level = np.array([s[lv == k][0] for k in levels])
     lam = task.lam
-    exp = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: run_experiment(p))
+    exp = cache.get_or_compute(run_key(ID, 1, p), lambda: run_experiment(p))
     t = np.linspace(0, p["t_max"], 500)
     theory = Trajectory(t, {"u": np.stack([saxe_mode(t, sk, p["u0"], lam=lam) for sk in s_level], 1)})
     norm = s_level / lam

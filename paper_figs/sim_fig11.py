@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from theorylab import Cache, FigureResult, TrainConfig, Trajectory, train
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import DeepLinear
 from theorylab.plotting import new_figure, style
@@ -57,8 +58,8 @@ def run_decoupled(configs, p) -> Trajectory:
 @figure_maker(SETTINGS)
 def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     configs = [SIMConfig(mu, noise_var=0.05, n_per_cluster=p["n"], dim=64) for mu in MUS]
-    dec = cache.get_or_compute({"figure": ID, "v": 1, "part": "decoupled", **p}, lambda: run_decoupled(configs, p))
-    default = cache.get_or_compute({"figure": ID, "v": 1, "part": "default", **p}, lambda: train_sim(
+    dec = cache.get_or_compute(run_key(ID, 1, p, part="decoupled"), lambda: run_decoupled(configs, p))
+    default = cache.get_or_compute(run_key(ID, 1, p, part="default"), lambda: train_sim(
         configs, seeds=list(range(p["seeds"])), widths_hidden=[64], t_max=p["t_max"], n_rec=p["n_rec"]))
     t = np.linspace(0, p["t_max"], 400)
     agreements, items_dec, items_def = [], [], []

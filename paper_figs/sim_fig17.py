@@ -16,6 +16,7 @@ import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, train
 from theorylab.compare_sim import detect_swing_by, swing_by_agreement
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import SymmetricLinear
 from theorylab.plotting import COLORS, new_figure, style
@@ -59,7 +60,7 @@ def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
                 return train(net, X, X, TrainConfig(lr=p["lr"], t_record=t_gf),
                              observables={"ood_loss": lambda m: 0.5 * ((m.weight() @ zt - zt) ** 2).sum(-1)})
 
-            exp = cache.get_or_compute({"figure": ID, "v": 1, "case": c, **p}, run)
+            exp = cache.get_or_compute(run_key(ID, 1, p, case=c), run)
             W = sim.two_layer_symmetric(exp.t, a, U0, convention="gradient_flow")
             L_tr_th, L_ood_th = sim.train_loss(W, a), sim.ood_loss(W, z)
             L_tr_ex, L_ood_ex = exp["loss"][:, 0], exp["ood_loss"][:, 0]

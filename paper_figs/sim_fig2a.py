@@ -19,6 +19,7 @@ import numpy as np
 
 from theorylab import Cache, FigureResult
 from theorylab.compare_sim import trajectory_distance
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.plotting import new_figure, style
 from theorylab.solvers import sim
@@ -40,7 +41,7 @@ SETTINGS = {
 @figure_maker(SETTINGS)
 def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     configs = [SIMConfig(mu, noise_var=0.05, n_per_cluster=p["n"], dim=64) for mu in MUS]
-    traj = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: train_sim(
+    traj = cache.get_or_compute(run_key(ID, 1, p), lambda: train_sim(
         configs, seeds=list(range(p["seeds"])), widths_hidden=[], t_max=p["t_max"], n_rec=p["n_rec"], init_scale=0.1))
     agreements, items = [], []
     t = np.linspace(0, p["t_max"], 300)

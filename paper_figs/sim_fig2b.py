@@ -22,6 +22,7 @@ import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult
 from theorylab.compare_sim import concept_learning_times, trajectory_distance
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers import sim
@@ -58,9 +59,9 @@ def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     shown = [SIMConfig(MU, noise_var=(v, 0.05), n_per_cluster=p["n"], dim=64) for v in SHOWN]
     sweep = [SIMConfig(MU, noise_var=(v, 0.05), n_per_cluster=p["n"]) for v in p["sweep"]]
     kw = dict(widths_hidden=[], t_max=p["t_max"], n_rec=p["n_rec"], init_scale=0.1)
-    traj = cache.get_or_compute({"figure": ID, "v": 2, "part": "shown", **p},
+    traj = cache.get_or_compute(run_key(ID, 2, p, part="shown"),
                                 lambda: train_sim(shown, seeds=list(range(p["seeds_shown"])), **kw))
-    traj_sw = cache.get_or_compute({"figure": ID, "v": 2, "part": "sweep", **p},
+    traj_sw = cache.get_or_compute(run_key(ID, 2, p, part="sweep"),
                                    lambda: train_sim(sweep, seeds=list(range(p["seeds"])), lr=0.1 * 2 / 64, **kw))
     t = np.linspace(0, p["t_max"], 300)
     agreements, items = [], []

@@ -18,6 +18,7 @@ import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult
 from theorylab.compare_sim import detect_swing_by
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers import sim
@@ -43,7 +44,7 @@ def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
         fig, axes = new_figure(2, 1, width=3.6, height=3.0)
         for c, (label, d, h, lr) in enumerate(CASES):
             cfg = SIMConfig(MU, noise_var=0.05, n_per_cluster=p["n"], dim=d)
-            exp = cache.get_or_compute({"figure": ID, "v": 1, "case": c, **p}, lambda: train_sim(
+            exp = cache.get_or_compute(run_key(ID, 1, p, case=c), lambda: train_sim(
                 [cfg], seeds=list(range(p["seeds"])), widths_hidden=[h, h, h], lr=lr, bias=True, t_max=p["t_max"],
                 n_rec=p["n_rec"]))
             L = exp["ood_loss"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, train
 from theorylab.compare_sim import detect_swing_by
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import SymmetricLinear
 from theorylab.plotting import COLORS, new_figure, style
@@ -59,7 +60,7 @@ def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
         return train(net, X, X, TrainConfig(lr=p["lr"], t_record=t_paper[::10] / 2),
                      observables={"W": lambda m: m.weight()})
 
-    exp = cache.get_or_compute({"figure": ID, "v": 1, **p}, run)
+    exp = cache.get_or_compute(run_key(ID, 1, p), run)
     W_th_on_exp = sim.two_layer_symmetric(exp.t, a, U0, convention="gradient_flow")
     L_A, L_A2 = sim.ood_loss(W_A, z), sim.ood_loss(W_A2, z)
     w0 = (U0 @ U0.T)[1, 1]                       # concept 2 (mu = 1.5) is the stronger, learnt first

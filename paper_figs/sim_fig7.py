@@ -16,6 +16,7 @@ import numpy as np
 
 from theorylab import Cache, FigureResult, Trajectory, max_error
 from theorylab.compare_sim import composition_order_agreement
+from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.tasks import SIMConfig
@@ -36,7 +37,7 @@ SETTINGS = {
 def make(out_dir: Path, p: dict, cache: Cache, mode: str) -> FigureResult:
     cfg = SIMConfig(MU, noise_var=0.5, n_per_cluster=p["n"], dim=64)
     (task,) = sim_tasks([cfg])
-    exp = cache.get_or_compute({"figure": ID, "v": 1, **p}, lambda: train_sim(
+    exp = cache.get_or_compute(run_key(ID, 1, p), lambda: train_sim(
         [cfg], seeds=list(range(p["seeds"])), widths_hidden=[], t_max=p["t_max"], n_rec=p["n_rec"],
         init_scale=0.1, compositions=True))
     codes, _ = task.compositions()

@@ -22,3 +22,15 @@ def test_get_or_compute_computes_once(tmp_path):
     np.testing.assert_array_equal(a["x"], b["x"])
     Cache(None).get_or_compute({"n": 3}, compute)
     assert len(calls) == 2
+
+
+def test_run_key_refuses_a_run_value_that_shadows_a_setting():
+    import pytest
+
+    from theorylab.cache import run_key
+
+    p = {"eps": 0.1, "alphas": (1, 2)}
+    a, b = run_key("fig", 1, p, run_eps=0.05), run_key("fig", 1, p, run_eps=0.2)
+    assert config_hash(a) != config_hash(b)
+    with pytest.raises(ValueError, match="eps"):
+        run_key("fig", 1, p, eps=0.05)      # would have silently collided with the setting

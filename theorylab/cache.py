@@ -15,13 +15,25 @@ from typing import Any
 
 from .trajectory import Trajectory, _jsonable
 
-__all__ = ["Cache", "config_hash"]
+__all__ = ["Cache", "config_hash", "run_key"]
 
 
 def config_hash(key: Mapping[str, Any]) -> str:
     """Stable hex digest of a JSON-able mapping (key order does not matter)."""
     blob = json.dumps(_jsonable(key), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def run_key(figure: str, version: int, settings: Mapping[str, Any], **run: Any) -> dict[str, Any]:
+    """Cache key of one run of a figure: its id, a code version, its settings and the run's own values.
+
+    A run value whose name is also a setting raises ``ValueError``: silently
+    letting one overwrite the other makes different runs share a cache entry.
+    """
+    clash = sorted(set(run) & set(settings))
+    if clash:
+        raise ValueError(f"run keys {clash} also name settings; rename them (e.g. 'run_{clash[0]}')")
+    return {"figure": figure, "v": version, "settings": dict(settings), "run": run}
 
 
 class Cache:
