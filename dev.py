@@ -58,22 +58,23 @@ def _pip(py: str, *args: str) -> None:
 
 
 def _ensure_installed(py: str) -> None:
-    has_torch = _run([py, "-c", "import torch"], stderr=subprocess.DEVNULL) == 0
-    if not has_torch:
+    specs: list[str] = []
+    if _run([py, "-c", "import torch"], stderr=subprocess.DEVNULL) != 0:
         spec = os.environ.get("THEORYLAB_TORCH")
         if not spec:
             spec = "torch" if shutil.which("nvidia-smi") else CPU_TORCH
-        print(f"[dev] installing {spec}", flush=True)
-        _pip(py, spec)
+        specs.append(spec)
     # the stamp lives in the environment itself (never resolve py: a venv's python links to the base one)
     stamp = (Path(sys.prefix) if _in_venv() else ROOT / ".venv") / ".theorylab_installed"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    digest += str(ROOT)
-    if stamp.exists() and stamp.read_text() == digest:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + str(ROOT)
+    if not (stamp.exists() and stamp.read_text() == digest):
+        specs += ["-e", f"{ROOT}[test]"]
+    if not specs:
         return
-    print("[dev] installing theorylab (editable) and test requirements", flush=True)
-    _pip(py, "-e", f"{ROOT}[test]")
-    stamp.write_text(digest)
+    print(f"[dev] installing {' '.join(s for s in specs if s != '-e')}", flush=True)
+    _pip(py, *specs)                       # one resolver run for torch and the project
+    if "-e" in specs:
+        stamp.write_text(digest)
 
 
 def main(argv: list[str]) -> int:
