@@ -20,4 +20,5 @@ FIGURES = (
     "sim_fig17",
     "dmft_two_layer",
     "grok_fig3ab",
+    "grok_fig4",
 )
