@@ -23,6 +23,8 @@ from scipy import integrate
 
 from theorylab._validate import check_int, check_nonnegative, check_positive
 
+from ._ode import solve_at
+
 __all__ = [
     "saxe_mode",
     "saxe_learning_time",
@@ -107,21 +109,13 @@ def deep_mode(t, s, u0, depth: int, *, tau: float = 1.0) -> np.ndarray:
     check_nonnegative("t", t)
     if depth == 1:
         return s - (s - u0) * np.exp(-t / tau)
-    flat = np.ravel(t)
-    order = np.argsort(flat)
-    ts = flat[order]
 
     def rhs(_, z):
         u = np.exp(z)
         return depth * np.exp((1.0 - 2.0 / depth) * z) * (s - u) / tau
 
-    sol = integrate.solve_ivp(rhs, (0.0, float(ts[-1]) if ts.size else 0.0), [np.log(u0)],
-                              t_eval=ts, method="LSODA", rtol=1e-11, atol=1e-13)
-    if not sol.success:  # pragma: no cover - Radau on a scalar monotone ODE
-        raise RuntimeError(f"deep_mode integration failed: {sol.message}")
-    out = np.empty_like(flat)
-    out[order] = np.exp(sol.y[0])
-    return out.reshape(t.shape)
+    z = solve_at(rhs, [np.log(u0)], t, name="deep_mode", method="LSODA", rtol=1e-11, atol=1e-13)
+    return np.exp(z[..., 0])
 
 
 def deep_learning_time(s, u0, uf, depth: int, *, tau: float = 1.0) -> float:

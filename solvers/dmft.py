@@ -25,9 +25,9 @@ kernel along ``y`` ends at ``H_y = sqrt(1 + gamma0^2 |y|^2)``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate
-
 from theorylab._validate import check_nonnegative, check_positive
+
+from ._ode import solve_at
 
 __all__ = ["two_layer_linear_error", "two_layer_linear_final_kernel", "dmft_two_layer"]
 
@@ -40,14 +40,10 @@ def two_layer_linear_error(t, y_norm: float, gamma0: float, *, rtol: float = 1e-
     check_nonnegative("t", t)
     if gamma0 == 0:
         return y_norm * np.exp(-2 * t)
-    order = np.argsort(t)
     # integrate log Delta: d log Delta / dt = -2 sqrt(1 + gamma0^2 (y - Delta)^2)
-    sol = integrate.solve_ivp(lambda _, z: -2 * np.sqrt(1 + gamma0**2 * (y_norm - np.exp(z)) ** 2),
-                              (0.0, float(t.max())), [np.log(y_norm)], t_eval=t[order], rtol=rtol,
-                              atol=1e-12, method="DOP853")
-    out = np.empty_like(t)
-    out[order] = np.exp(sol.y[0])
-    return out
+    z = solve_at(lambda _, z: -2 * np.sqrt(1 + gamma0**2 * (y_norm - np.exp(z)) ** 2), [np.log(y_norm)], t,
+                 name="two_layer_linear_error", rtol=rtol, atol=1e-12, method="DOP853")
+    return np.exp(z[:, 0])
 
 
 def two_layer_linear_final_kernel(y_norm: float, gamma0: float) -> float:

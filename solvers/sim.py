@@ -31,10 +31,9 @@ every concept.
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate
-
 from theorylab._validate import check_choice, check_int, check_nonnegative, check_positive, check_shape
 
+from ._ode import solve_at
 from .deep_linear import deep_mode
 
 __all__ = [
@@ -161,15 +160,9 @@ def two_layer_symmetric(t, a, U0, *, convention: str = "gradient_flow", rates: s
         M = U @ U.T - np.eye(d)
         return (-0.5 * c * ((M * a) + (a[:, None] * M)) @ U).ravel()
 
-    sol = integrate.solve_ivp(rhs, (0.0, float(t.max())), U0.ravel(), t_eval=np.sort(t), method="DOP853",
-                              rtol=rtol, atol=atol)
-    if not sol.success:  # pragma: no cover
-        raise RuntimeError(f"two_layer_symmetric integration failed: {sol.message}")
-    Us = sol.y.T.reshape(-1, d, h)
-    W = Us @ np.swapaxes(Us, 1, 2)
-    out = np.empty_like(W)
-    out[np.argsort(t)] = W
-    return out
+    Us = solve_at(rhs, U0.ravel(), t, name="two_layer_symmetric", method="DOP853", rtol=rtol,
+                  atol=atol).reshape(-1, d, h)
+    return Us @ np.swapaxes(Us, 1, 2)
 
 
 def two_layer_w_space(t, a, W0, *, convention: str = "gradient_flow", rates: str = "A",
@@ -182,12 +175,8 @@ def two_layer_w_space(t, a, W0, *, convention: str = "gradient_flow", rates: str
     check_shape("W0", W0, (d, d))
     t = np.atleast_1d(np.asarray(t, float))
     c = CONVENTIONS[convention]
-    sol = integrate.solve_ivp(lambda _, w: c * vector_field(w.reshape(d, d), a_eff).ravel(), (0.0, float(t.max())),
-                              W0.ravel(), t_eval=np.sort(t), method="DOP853", rtol=rtol, atol=atol)
-    W = sol.y.T.reshape(-1, d, d)
-    out = np.empty_like(W)
-    out[np.argsort(t)] = W
-    return out
+    return solve_at(lambda _, w: c * vector_field(w.reshape(d, d), a_eff).ravel(), W0.ravel(), t,
+                    name="two_layer_w_space", method="DOP853", rtol=rtol, atol=atol).reshape(-1, d, d)
 
 
 def two_layer_recurrence(a, U0, *, eta: float, steps: int, rates: str = "A2", record_every: int = 1):
