@@ -52,7 +52,7 @@ def train_sim(configs: list[SIMConfig], *, seeds: list[int], widths_hidden: list
     member_seeds = [s + 1000 * i for i in range(len(configs)) for s in seeds]
     net = MLP([d, *widths_hidden, d], seeds=member_seeds, activation=activation, bias=bias, init="torch",
               init_scale=init_scale, dtype="float32", device="cpu")
-    probes = np.stack([np.repeat(t.ood_probe[None], 1, 0) for t in tasks for _ in seeds])      # (E, 1, d)
+    probes = np.stack([t.ood_probe[None] for t in tasks for _ in seeds])                       # (E, 1, d)
     Qs = np.stack([t.Q[:, : t.config.n_concepts] for t in tasks for _ in seeds])               # (E, d, s)
     probe_t, Q_t = net.as_input(probes), net.as_input(Qs)
     xhat_c = torch.as_tensor(np.stack([np.asarray(t.config.signal) for t in tasks for _ in seeds]), dtype=torch.float32)

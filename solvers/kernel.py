@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorylab._validate import check_choice, check_nonnegative, check_shape
+from theorylab._validate import check_choice, check_shape
 
 __all__ = ["KernelFlow", "KernelGD", "kernel_flow", "kernel_gd", "quadratic_ntk_eigenvalues"]
 
@@ -128,7 +128,8 @@ def kernel_flow(K, y, f0=None, *, K_test=None, f0_test=None, reduction: str = "m
     y = np.asarray(y, float).reshape(n, -1)
     f0 = np.zeros_like(y) if f0 is None else np.asarray(f0, float).reshape(y.shape)
     lam, V = np.linalg.eigh(K)
-    check_nonnegative("eigenvalues of K", np.clip(lam, 0, None) if lam.min() > -1e-8 * max(lam.max(), 1) else lam)
+    if lam.min() < -1e-8 * max(lam.max(), 1.0):          # beyond round-off: not a kernel
+        raise ValueError(f"K must be positive semi-definite, smallest eigenvalue {lam.min():.3g}")
     lam = np.clip(lam, 0, None)
     if K_test is not None:
         K_test = np.asarray(K_test, float)

@@ -87,3 +87,8 @@ def test_wide_mlp_at_large_output_scale_follows_its_initial_ntk(rng):
     # (beyond alpha ~ 4 the deviation reaches float64 round-off of outputs of size alpha)
     devs = [deviation(a) for a in (0.1, 0.3, 1.0)]
     assert devs[1] < 0.3 * devs[0] and devs[2] < 0.3 * devs[1] and devs[2] < 1e-3, devs
+
+
+def test_kernel_flow_refuses_an_indefinite_kernel():
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        kernel_flow(np.diag([1.0, -0.5]), [1.0, 2.0])
