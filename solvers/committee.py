@@ -37,11 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate
 
-from theorylab._validate import check_int, check_positive, check_shape
+from theorylab._validate import check_int, check_nonnegative, check_positive, check_shape
 from theorylab.trajectory import Trajectory
 
+from ._ode import solve_at
+
 __all__ = ["CommitteeState", "outputs", "exact_gd", "exact_flow", "population_test_loss", "initial_ntk",
-           "lazy_gd", "kernel_alignment"]
+           "lazy_gd", "kernel_alignment", "population_limit", "population_limit_flow"]
 
 
 @dataclass(frozen=True)
@@ -221,3 +223,96 @@ def kernel_alignment(K: np.ndarray, y: np.ndarray) -> float:
     Kc = H @ K @ H
     yc = H @ np.asarray(y, float).ravel()
     return float(yc @ Kc @ yc / (np.linalg.norm(Kc) * (yc @ yc)))
+
+
+def _population_terms(m_perp, m_par, *, D, alpha, eps, beta_norm2, init_var, centered):
+    """Eigenvalues of ``Q`` and the population loss for ``M = m_perp (I - u u^T) + m_par u u^T``."""
+    ref = init_var if centered else 0.0
+    q_perp = 0.5 * alpha * eps * (m_perp - ref)
+    q_par = 0.5 * (alpha * eps * (m_par - ref) - beta_norm2)
+    tr = (D - 1) * q_perp + q_par
+    variance = (tr / D) ** 2
+    misalignment = 2 * ((D - 1) * q_perp**2 + q_par**2) / D**2
+    return q_perp, q_par, tr, variance, misalignment
+
+
+def _check_population(D, alpha, eps, beta_norm2, init_var):
+    check_int("D", D)
+    check_positive("alpha", alpha)
+    check_positive("eps", eps)
+    check_positive("beta_norm2", beta_norm2)
+    check_positive("init_var", init_var)
+
+
+def population_limit(steps: int, *, D: int, alpha: float, eps: float, eta0: float, beta_norm2: float | None = None,
+                     init_var: float = 1.0, centered: bool = True, record_every: int = 1) -> Trajectory:
+    r"""The population (``P -> inf``), infinite-width limit of :func:`exact_gd`: two scalars.
+
+    With ``w_bar_0 = 0`` and ``M_0 = sigma^2 I`` (``w_i ~ N(0, sigma^2 I)``, ``N -> inf``), the
+    population gradient of ``L = E (f~ - y)^2`` keeps ``w_bar = 0`` (the residual is even in
+    ``x``) and ``G = E[Delta x x^T] = (Tr Q I + 2 Q) / D^2`` (Gaussian fourth moments), so
+    ``M`` stays in span{I, u u^T}, ``u = beta / |beta|``:
+    ``M = m_perp (I - u u^T) + m_par u u^T`` and one GD step (``c = 2 eta alpha / N = 2 eta0 / alpha``) is
+
+    .. math:: m_\perp \leftarrow (1 - c\epsilon G_\perp)^2 m_\perp,\quad
+              m_\parallel \leftarrow (1 - c\epsilon G_\parallel)^2 m_\parallel,\quad
+              G_{\perp,\parallel} = (\mathrm{Tr}Q + 2 q_{\perp,\parallel}) / D^2,
+
+    with ``q_perp = alpha eps (m_perp - sigma^2) / 2``, ``q_par = (alpha eps (m_par - sigma^2) - |beta|^2) / 2``
+    (no ``sigma^2`` when not centred).  Train loss = test loss = ``(Tr Q / D)^2 + 2 ||Q||_F^2 / D^2``:
+    with fresh data at every step there is no grokking (Kumar et al. 2024, Sec. 5).
+
+    ``beta_norm2`` defaults to ``D`` (``beta ~ N(0, I_D)``).  ``t`` = step (epoch).
+    """
+    beta_norm2 = float(D if beta_norm2 is None else beta_norm2)
+    _check_population(D, alpha, eps, beta_norm2, init_var)
+    check_positive("eta0", eta0)
+    steps = check_int("steps", steps, minimum=0)
+    record_every = check_int("record_every", record_every)
+    c = 2 * eta0 / alpha
+    mp, mq = float(init_var), float(init_var)
+    rec = []
+    for n in range(steps + 1):
+        qp, qq, tr, _, _ = _population_terms(mp, mq, D=D, alpha=alpha, eps=eps, beta_norm2=beta_norm2,
+                                             init_var=init_var, centered=centered)
+        if n % record_every == 0 or n == steps:
+            rec.append((n, mp, mq))
+        if n == steps:
+            break
+        mp *= (1 - c * eps * (tr + 2 * qp) / D**2) ** 2
+        mq *= (1 - c * eps * (tr + 2 * qq) / D**2) ** 2
+    n, mp, mq = (np.array(v) for v in zip(*rec))
+    return _population_trajectory(n.astype(float), mp, mq, D, alpha, eps, beta_norm2, init_var, centered,
+                                  {"time": "t = GD step (epoch), eta = eta0 N / alpha^2", "solver": "population_limit"})
+
+
+def population_limit_flow(t, *, D: int, alpha: float, eps: float, beta_norm2: float | None = None,
+                          init_var: float = 1.0, centered: bool = True) -> Trajectory:
+    r"""Gradient-flow limit of :func:`population_limit` in ``tau = eta0 * step``:
+
+    .. math:: \dot m_{\perp,\parallel} = -\frac{4\epsilon}{\alpha}\, G_{\perp,\parallel}\, m_{\perp,\parallel} .
+    """
+    beta_norm2 = float(D if beta_norm2 is None else beta_norm2)
+    _check_population(D, alpha, eps, beta_norm2, init_var)
+    t = np.atleast_1d(np.asarray(t, float))
+    check_nonnegative("t", t)
+
+    def rhs(_, m):
+        qp, qq, tr, _, _ = _population_terms(m[0], m[1], D=D, alpha=alpha, eps=eps, beta_norm2=beta_norm2,
+                                             init_var=init_var, centered=centered)
+        return -(4 * eps / alpha) * np.array([(tr + 2 * qp) * m[0], (tr + 2 * qq) * m[1]]) / D**2
+
+    m = solve_at(rhs, [init_var, init_var], t, name="population_limit_flow", rtol=1e-10, atol=1e-12,
+                 method="DOP853")
+    return _population_trajectory(t, m[:, 0], m[:, 1], D, alpha, eps, beta_norm2, init_var, centered,
+                                  {"time": "tau = eta0 * step (gradient flow), eta = eta0 N / alpha^2",
+                                   "solver": "population_limit_flow"})
+
+
+def _population_trajectory(t, mp, mq, D, alpha, eps, beta_norm2, init_var, centered, meta) -> Trajectory:
+    _, _, _, var, mis = _population_terms(mp, mq, D=D, alpha=alpha, eps=eps, beta_norm2=beta_norm2,
+                                          init_var=init_var, centered=centered)
+    obs = {"m_perp": mp, "m_par": mq, "test_loss": var + mis, "variance": var, "misalignment": mis,
+           "linear_power": np.zeros_like(mp)}
+    return Trajectory(t, obs, {**meta, "D": D, "alpha": alpha, "eps": eps, "beta_norm2": beta_norm2,
+                               "init_var": init_var, "centered": centered})

@@ -190,3 +190,85 @@ def test_kernel_alignment_bounds():
     assert kernel_alignment(np.outer(yc, yc), y) == pytest.approx(1.0)
     A = g.normal(size=(20, 20))
     assert -1.0 <= kernel_alignment(A @ A.T, y) <= 1.0
+
+
+def _population_map_full(D, alpha, eps, eta0, b, steps):
+    """Independent D x D version: the exact map with the population G = (Tr Q I + 2 Q) / D^2."""
+    beta = np.zeros(D)
+    beta[0] = np.sqrt(b)
+    M, c, losses = np.eye(D), 2 * eta0 / alpha, []
+    for _ in range(steps + 1):
+        Q = 0.5 * (alpha * eps * (M - np.eye(D)) - np.outer(beta, beta))
+        losses.append((np.trace(Q) / D) ** 2 + 2 * np.sum(Q**2) / D**2)
+        A = np.eye(D) - c * eps * (np.trace(Q) * np.eye(D) + 2 * Q) / D**2
+        M = A @ M @ A.T
+    return np.array(losses)
+
+
+def test_fourth_moment_behind_the_population_gradient_in_sympy():
+    """E[(x^T Q x) x x^T] = (Tr Q I + 2 Q) / D^2 for x ~ N(0, I/D), checked entry by entry at D = 3."""
+    D = 3
+    z = sp.symbols("z0:3")
+    q = sp.symbols("q0:6")
+    Q = sp.Matrix([[q[0], q[1], q[2]], [q[1], q[3], q[4]], [q[2], q[4], q[5]]])
+    x = sp.Matrix(z) / sp.sqrt(D)
+    moments = {0: 1, 1: 0, 2: 1, 3: 0, 4: 3, 5: 0, 6: 15}
+
+    def expect(expr):
+        poly = sp.Poly(sp.expand(expr), *z)
+        return sum(c * sp.prod([moments[k] for k in mon]) for mon, c in poly.terms())
+
+    quad = (x.T * Q * x)[0]
+    for i in range(D):
+        for j in range(D):
+            want = (Q.trace() * (1 if i == j else 0) + 2 * Q[i, j]) / D**2
+            assert sp.simplify(expect(quad * x[i] * x[j]) - want) == 0
+
+
+@settings(max_examples=15)
+@given(st.integers(2, 30), st.floats(0.25, 4.0), st.floats(0.05, 1.0), st.floats(0.5, 40.0))
+def test_two_scalar_population_limit_equals_the_full_population_map(D, alpha, eps, b):
+    from theorylab.solvers.committee import population_limit
+
+    eta0 = 0.1 * alpha / max(eps, 0.1)
+    two = population_limit(40, D=D, alpha=alpha, eps=eps, eta0=eta0, beta_norm2=b)
+    assert_close(two["test_loss"], _population_map_full(D, alpha, eps, eta0, b, 40), level="exact",
+                 scale=two["test_loss"][0])
+    assert_close(two["variance"] + two["misalignment"], two["test_loss"], level="exact")
+
+
+def test_population_limit_flow_is_the_small_step_limit():
+    from theorylab.solvers.committee import population_limit, population_limit_flow
+
+    D, alpha, eps = 10, 1.0, 0.3
+    tau = np.linspace(0, 400, 9)
+    flow = population_limit_flow(tau, D=D, alpha=alpha, eps=eps)
+    errs = []
+    for eta0 in (0.2, 0.1):
+        gd = population_limit(int(round(400 / eta0)), D=D, alpha=alpha, eps=eps, eta0=eta0,
+                              record_every=int(round(50 / eta0)))
+        errs.append(np.max(np.abs(gd["test_loss"] - flow["test_loss"])) / flow["test_loss"][0])
+    assert errs[1] < 0.6 * errs[0] and errs[1] < 1e-2      # first-order convergence in the step
+    assert np.all(np.diff(flow["test_loss"]) < 0) and flow["test_loss"][-1] < 1e-3 * flow["test_loss"][0]
+
+
+def test_finite_data_approaches_the_population_limit_as_one_over_sqrt_p():
+    """exact_gd on P fresh points from M_0 = I vs the two-scalar limit: a Monte-Carlo mean over datasets."""
+    from theorylab.solvers.committee import population_limit
+
+    D, alpha, eps, eta0, steps, n_sets, N = 5, 1.0, 0.5, 0.2, 20, 16, 10**6
+    spread = {}
+    for P in (1000, 16000):
+        rel = []
+        for seed in range(n_sets):
+            task = make_poly_regression(PolyRegressionConfig(D, P, n_test=1), rng=seed)
+            b = task.beta[0]
+            pop = population_limit(steps, D=D, alpha=alpha, eps=eps, eta0=eta0, beta_norm2=b @ b, record_every=10)
+            ex = exact_gd(task.x_train, task.y_train, CommitteeState(np.zeros(D), np.eye(D), alpha, eps, N),
+                          eta=eta0 * N / alpha**2, steps=steps, record_every=10, beta=b)
+            rel.append(ex["pop_test_loss"][1:] / pop["test_loss"][1:] - 1)
+        rel = np.array(rel)
+        spread[P] = rel.std(axis=0)
+        assert np.all(np.abs(rel.mean(axis=0)) <= [mc_tolerance(s, n_sets) for s in spread[P]])
+    ratio = spread[1000] / spread[16000]                 # 1/sqrt(P): expect ~4
+    assert np.all((ratio > 2) & (ratio < 8)), ratio
