@@ -19,6 +19,12 @@ FIGURES = (
     "sim_fig11",
     "sim_fig17",
     "dmft_two_layer",
+    "grok_fig1",
     "grok_fig3ab",
+    "grok_fig3e",
     "grok_fig4",
+    "grok_fig5",
+    "grok_fig7",
+    "grok_fig9",
+    "grok_fig10",
 )

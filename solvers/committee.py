@@ -42,8 +42,8 @@ from theorylab.trajectory import Trajectory
 
 from ._ode import solve_at
 
-__all__ = ["CommitteeState", "outputs", "exact_gd", "exact_flow", "population_test_loss", "initial_ntk",
-           "lazy_gd", "kernel_alignment", "population_limit", "population_limit_flow"]
+__all__ = ["CommitteeState", "outputs", "exact_gd", "exact_flow", "population_test_loss", "ntk", "initial_ntk",
+           "lazy_gd", "kernel_alignment", "exact_gd_batch", "population_limit", "population_limit_flow"]
 
 
 @dataclass(frozen=True)
@@ -114,34 +114,76 @@ def exact_gd(X, y, st: CommitteeState, *, eta: float, steps: int, record_every: 
     when given, and the population loss and its terms (``pop_*``) when the
     teacher ``beta`` of ``y = 1/2 (beta . x)^2`` is given.  ``t = eta * step``.
     """
+    return exact_gd_batch(X, y, [st], etas=[eta], steps=steps, record_every=record_every, X_test=X_test,
+                          y_test=y_test, beta=beta)[0]
+
+
+def exact_gd_batch(X, y, states, *, etas, steps: int, record_every: int = 1, X_test=None, y_test=None,
+                   beta=None) -> list[Trajectory]:
+    """:func:`exact_gd` for many states (any ``alpha``, ``eps``, ``N``, init, centring) on one data set at once.
+
+    The B maps advance together as batched matrix products (one (B, D, D) array
+    instead of B Python loops): a whole (alpha, eps) grid costs little more than one run.
+    ``etas`` holds one step size per state; ``y`` (and ``y_test``) may be ``(P,)``, shared,
+    or ``(B, P)``, one label vector per state.  Returns one :class:`Trajectory` per state.
+    """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
-    check_positive("eta", eta)
+    states = list(states)
+    etas = np.broadcast_to(np.asarray(etas, float), (len(states),))
+    if not states:
+        raise ValueError("states must hold at least one CommitteeState")
+    for e in etas:
+        check_positive("eta", e)
     steps = check_int("steps", steps, minimum=0)
     record_every = check_int("record_every", record_every)
-    D = X.shape[1]
-    c = 2 * eta * st.alpha / st.N
-    wbar, M = np.array(st.wbar0, float), np.array(st.M0, float)
+    P, D = X.shape
+    for st in states:
+        check_shape("wbar0", st.wbar0, (D,))
+    if y.ndim == 2:
+        check_shape("y", y, (len(states), P))
+    else:
+        check_shape("y", y, (P,))
+    alpha = np.array([st.alpha for st in states])[:, None]
+    eps = np.array([st.eps for st in states])[:, None]
+    c = (2 * etas * alpha[:, 0] / np.array([st.N for st in states]))[:, None, None]
+    cen = np.array([float(st.centered) for st in states])
+    w_ref = cen[:, None] * np.array([st.wbar0 for st in states], float)
+    M_ref = cen[:, None, None] * np.array([st.M0 for st in states], float)
+    wbar, M = np.array([st.wbar0 for st in states], float), np.array([st.M0 for st in states], float)
+    eye = np.eye(D)
     rec: dict[str, list] = {"train_loss": [], "wbar": [], "M": []}
     ts = []
     for n in range(steps + 1):
-        delta, g, G = _grads(X, y, wbar, M, st)
+        # residuals Delta = f~ - y for every state: (B, P)
+        XdM = np.matmul(X, M - M_ref)                                            # (B, P, D)
+        delta = alpha * ((wbar - w_ref) @ X.T) + 0.5 * alpha * eps * np.sum(XdM * X, axis=-1) - y
         if n % record_every == 0 or n == steps:
-            ts.append(n * eta)
-            rec["train_loss"].append(np.mean(delta**2))
+            ts.append(n)
+            rec["train_loss"].append(np.mean(delta**2, axis=1))
             rec["wbar"].append(wbar.copy())
             rec["M"].append(M.copy())
         if n == steps:
             break
-        A = np.eye(D) - c * st.eps * G
-        Aw = A @ wbar
-        AM = A @ M
-        M = AM @ A.T - c * (np.outer(Aw, g) + np.outer(g, Aw)) + c * c * np.outer(g, g)
-        M = 0.5 * (M + M.T)                    # keep it exactly symmetric against round-off
-        wbar = Aw - c * g
-    obs = {k: np.asarray(v) for k, v in rec.items()}
-    return _finish(np.asarray(ts), obs, st, X_test, y_test, beta,
-                   {"time": "t = eta * step (GD on L = (1/P) sum (f - y)^2)", "solver": "exact_gd"})
+        g = delta @ X / P                                                        # (B, D)
+        G = np.matmul((X[None] * delta[:, :, None]).transpose(0, 2, 1), X) / P   # (B, D, D)
+        A = eye - c * eps[:, :, None] * G
+        Aw = np.einsum("bij,bj->bi", A, wbar)
+        cg = c[:, :, 0] * g
+        M = np.matmul(np.matmul(A, M), A.transpose(0, 2, 1))
+        M -= Aw[:, :, None] * cg[:, None, :] + cg[:, :, None] * Aw[:, None, :]
+        M += cg[:, :, None] * cg[:, None, :]
+        M = 0.5 * (M + M.transpose(0, 2, 1))              # keep it exactly symmetric against round-off
+        wbar = Aw - cg
+    steps_rec = np.asarray(ts, float)
+    out = []
+    for b, st in enumerate(states):
+        obs = {k: np.asarray([v[b] for v in vals]) for k, vals in rec.items()}
+        y_test_b = y_test[b] if y_test is not None and np.ndim(y_test) == 2 else y_test
+        out.append(_finish(etas[b] * steps_rec, obs, st, X_test, y_test_b, beta,
+                           {"time": "t = eta * step (GD on L = (1/P) sum (f - y)^2)", "solver": "exact_gd",
+                            "eta": float(etas[b])}))
+    return out
 
 
 def exact_flow(t, X, y, st: CommitteeState, *, X_test=None, y_test=None, beta=None,
@@ -184,19 +226,26 @@ def _finish(t, obs, st, X_test, y_test, beta, meta) -> Trajectory:
     return Trajectory(t, obs, {**meta, "alpha": st.alpha, "eps": st.eps, "N": st.N, "centered": st.centered})
 
 
-def initial_ntk(X1, X2, st: CommitteeState) -> np.ndarray:
-    r"""Initial NTK without its factor ``alpha^2 / N``:
+def ntk(X1, X2, wbar, M, st: CommitteeState) -> np.ndarray:
+    r"""The network's NTK at order parameters ``(w_bar, M)``, without its factor ``alpha^2 / N``:
 
-    .. math:: \bar K(x, x') = (x \cdot x')\,[1 + \epsilon \bar w_0 \cdot (x + x') + \epsilon^2 x^T M_0 x'] .
+    .. math:: \bar K(x, x') = (x \cdot x')\,[1 + \epsilon \bar w \cdot (x + x') + \epsilon^2 x^T M x'],
+
+    from ``sum_i phi'(w_i . x) phi'(w_i . x') x . x'`` with ``phi' = 1 + eps h``: like the
+    predictor, the kernel is a function of ``(w_bar, M)`` only, so it is known exactly all along training.
+    """
+    X1, X2 = np.asarray(X1, float), np.asarray(X2, float)
+    dot = X1 @ X2.T
+    return dot * (1.0 + st.eps * ((X1 @ wbar)[:, None] + (X2 @ wbar)[None, :]) + st.eps**2 * (X1 @ M @ X2.T))
+
+
+def initial_ntk(X1, X2, st: CommitteeState) -> np.ndarray:
+    r"""Initial NTK without its factor ``alpha^2 / N`` (:func:`ntk` at ``(w_bar_0, M_0)``).
 
     With the paper's ``eta = eta0 N / alpha^2`` the linearised GD step on
     ``(1/P) sum Delta^2`` is ``f <- f - (2 eta0 / P) K_bar Delta``: independent of ``alpha``.
     """
-    X1, X2 = np.asarray(X1, float), np.asarray(X2, float)
-    dot = X1 @ X2.T
-    lin = X1 @ st.wbar0
-    lin2 = X2 @ st.wbar0
-    return dot * (1.0 + st.eps * (lin[:, None] + lin2[None, :]) + st.eps**2 * (X1 @ st.M0 @ X2.T))
+    return ntk(X1, X2, st.wbar0, st.M0, st)
 
 
 def lazy_gd(X, y, st: CommitteeState, *, eta0: float, X_test=None):

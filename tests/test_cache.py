@@ -34,3 +34,22 @@ def test_run_key_refuses_a_run_value_that_shadows_a_setting():
     assert config_hash(a) != config_hash(b)
     with pytest.raises(ValueError, match="eps"):
         run_key("fig", 1, p, eps=0.05)      # would have silently collided with the setting
+
+
+def test_a_list_of_trajectories_is_cached_as_one_entry(tmp_path):
+    import pytest
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return [Trajectory([0.0, 1.0], {"x": np.array([1.0, float(i)])}) for i in range(3)]
+
+    cache = Cache(tmp_path)
+    a = cache.get_or_compute({"sweep": 1}, compute)
+    b = cache.get_or_compute({"sweep": 1}, compute)
+    assert len(calls) == 1 and cache.hits == 1 and len(b) == 3
+    for ra, rb in zip(a, b):
+        np.testing.assert_array_equal(ra["x"], rb["x"])
+    with pytest.raises(TypeError, match="Trajectory"):
+        cache.get_or_compute({"sweep": 2}, lambda: {"not": "a trajectory"})

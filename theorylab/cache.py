@@ -52,16 +52,34 @@ class Cache:
             raise ValueError("this cache is disabled")
         return self.root / f"{config_hash(key)}.npz"
 
-    def get_or_compute(self, key: Mapping[str, Any], compute: Callable[[], Trajectory]) -> Trajectory:
-        """Return the stored trajectory for ``key``, computing and storing it if absent."""
+    def get_or_compute(self, key: Mapping[str, Any], compute: Callable[[], Any]):
+        """Return the stored result for ``key``, computing and storing it if absent.
+
+        The result is a :class:`Trajectory` or a list/tuple of them (a batched
+        sweep stores its runs under one key and comes back as a list).
+        """
         if self.root is None:
             self.misses += 1
             return compute()
         p = self.path(key)
+        many = p.with_suffix(".list.json")
         if p.exists() and p.with_suffix(".json").exists():
             self.hits += 1
             return Trajectory.load(p)
+        if many.exists():
+            n = json.loads(many.read_text())["n"]
+            parts = [p.with_name(f"{p.stem}-{i}.npz") for i in range(n)]
+            if all(q.exists() for q in parts):
+                self.hits += 1
+                return [Trajectory.load(q) for q in parts]
         self.misses += 1
-        traj = compute()
-        traj.save(p)
-        return traj
+        result = compute()
+        if isinstance(result, Trajectory):
+            result.save(p)
+            return result
+        if not (isinstance(result, (list, tuple)) and all(isinstance(r, Trajectory) for r in result)):
+            raise TypeError(f"compute must return a Trajectory or a list of them, got {type(result).__name__}")
+        for i, r in enumerate(result):
+            r.save(p.with_name(f"{p.stem}-{i}.npz"))
+        many.write_text(json.dumps({"n": len(result)}))      # written last: marks the entry complete
+        return list(result)

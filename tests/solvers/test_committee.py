@@ -272,3 +272,20 @@ def test_finite_data_approaches_the_population_limit_as_one_over_sqrt_p():
         assert np.all(np.abs(rel.mean(axis=0)) <= [mc_tolerance(s, n_sets) for s in spread[P]])
     ratio = spread[1000] / spread[16000]                 # 1/sqrt(P): expect ~4
     assert np.all((ratio > 2) & (ratio < 8)), ratio
+
+
+def test_ntk_of_the_order_parameters_equals_the_trained_networks_empirical_ntk():
+    from theorylab.nets import empirical_ntk
+    from theorylab.solvers.committee import ntk
+
+    D, P, N, alpha, eps = 5, 12, 7, 1.5, 0.4
+    task = make_poly_regression(PolyRegressionConfig(D, P, n_test=6), rng=2)
+    net = CommitteeMachine(D, N, seeds=[3], alpha=alpha, eps=eps, dtype="float64", device="cpu")
+    train(net, task.x_train, task.y_train[:, None], TrainConfig(lr=0.05 * N / alpha**2, t_record=[0.0, 3.0],
+                                                                 reduction="mse"))
+    wbar, M = (a[0].detach().numpy() for a in net.order_parameters())
+    K_emp = empirical_ntk(net, task.x_test)[0].numpy()
+    st_ = CommitteeState.from_network(net)
+    assert_close(alpha**2 / N * ntk(task.x_test, task.x_test, wbar, M, st_), K_emp, level="exact",
+                 scale=np.abs(K_emp).max())
+    assert np.abs(wbar - st_.wbar0).max() > 1e-3           # the state has moved: not the initial kernel
