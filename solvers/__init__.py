@@ -7,8 +7,8 @@ riccati        the zero-balanced two-layer closed form (re-exported by deep_line
 random_matrix  Advani-Saxe train/test error from Marchenko-Pastur integrals
 kernel         kernel (NTK) gradient flow for train and test
 sim            structured identity mapping: one-layer and symmetric two-layer dynamics
-committee      exact (w_bar, M) dynamics of the quadratic committee machine (grokking)
-dmft           DMFT closed cases (two-layer linear error dynamics)
+committee      exact (w_bar, M) dynamics of the quadratic committee machine, its population limit (grokking)
+dmft           DMFT: two-layer linear closed form, two-layer particle solver, deep linear kernel iteration
 """
 from . import committee, deep_linear, dmft, kernel, random_matrix, riccati, sim
 

@@ -85,3 +85,68 @@ def test_finite_width_error_shrinks_like_inverse_sqrt_width():
         rms.append(np.sqrt(np.mean((tr["loss"] - ref["train_loss"][:, None]) ** 2)))
     slope = np.polyfit(np.log(widths), np.log(rms), 1)[0]
     assert -0.8 <= slope <= -0.3, (rms, slope)
+
+
+def test_deep_linear_iteration_at_depth_one_is_the_closed_two_layer_dynamics():
+    from theorylab.solvers.dmft import dmft_deep_linear
+
+    errs = []
+    for n in (100, 200):
+        tr = dmft_deep_linear(2.0, 1.5, 1.0, 1, n_steps=n)
+        errs.append(np.max(np.abs(tr["Delta"] - two_layer_linear_error(tr.t, 1.5, 1.0))) / 1.5)
+    assert errs[1] < 0.6 * errs[0] and errs[1] < 2e-3          # first order in dt, to the closed form
+    assert_close(tr["ntk"][0], 2.0, level="exact")
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_deep_linear_dmft_lazy_limit(depth):
+    from theorylab.solvers.dmft import dmft_deep_linear
+
+    tr = dmft_deep_linear(1.0, 1.0, 1e-4, depth, n_steps=400)
+    assert_close(tr["ntk"], depth + 1.0, level="float32")     # static NTK: L + 1 layers each add 1
+    assert np.max(np.abs(tr["Delta"] - np.exp(-(depth + 1) * tr.t))) < 5e-3   # left-point rule, O(dt)
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_deep_linear_dmft_matches_wide_networks(depth):
+    """Width-512 MeanFieldMLPs (8 seeds) at gamma0 = 1 vs the self-consistent kernels.
+
+    Tolerance: 4 standard errors of the seed mean plus 1% of |y| for the two time
+    discretisations (trainer Euler dt = 4e-3, DMFT left-point rule on 250 steps).
+    """
+    from theorylab.nets import MeanFieldMLP
+    from theorylab.solvers.dmft import dmft_deep_linear
+    from theorylab.testing import mc_tolerance
+
+    D, N, seeds, y_norm, gamma0, dt = 4, 512, 8, 1.5, 1.0, 4e-3
+    x = np.zeros((1, D))
+    x[0, 0] = np.sqrt(D)                                          # |x|^2 / D = 1: whitened single input
+    tr = dmft_deep_linear(1.0, y_norm, gamma0, depth, n_steps=250)
+    ts = np.linspace(0, 1, 6)
+    net = MeanFieldMLP(D, N, depth, seeds=range(seeds), gamma0=gamma0, dtype="float64", device="cpu")
+    xx = net.as_input(x)
+    out = train(net, x, [[y_norm]], TrainConfig(lr=net.gamma**2 * dt, t_record=net.gamma**2 * ts, reduction="sum"),
+                observables={"f": lambda m: m(xx)[:, 0, 0],
+                             "Phi": lambda m: m.feature_kernels(xx)[:, :, 0, 0]})
+    for key, ref in (("f", np.interp(ts, tr.t, tr["f"])),
+                     ("Phi", np.stack([np.interp(ts, tr.t, tr["Phi"][:, k]) for k in range(depth)], axis=1))):
+        sim = out[key]                                             # (time, seed[, layer])
+        tol = np.array([[mc_tolerance(s, seeds) for s in row] for row in sim.std(axis=1).reshape(len(ts), -1)])
+        err = np.abs(sim.mean(axis=1) - ref).reshape(len(ts), -1)
+        assert np.all(err <= tol + 0.01 * max(y_norm, np.abs(ref).max())), (key, err, tol)
+    assert tr["Phi"][-1, -1] > 1.5                                 # features really moved (rich regime)
+
+
+def test_deep_linear_and_mean_field_net_bad_config():
+    from theorylab.nets import MeanFieldMLP
+    from theorylab.solvers.dmft import dmft_deep_linear
+
+    for kwargs, name in ((dict(depth=0), "depth"), (dict(damping=1.5), "damping"), (dict(gamma0=0.0), "gamma0"),
+                         (dict(n_steps=1), "n_steps")):
+        args = dict(t_max=1.0, y_norm=1.0, gamma0=1.0, depth=2) | kwargs
+        with pytest.raises(ValueError, match=name):
+            dmft_deep_linear(**args)
+    with pytest.raises(ValueError, match="depth"):
+        MeanFieldMLP(3, 4, 0)
+    with pytest.raises(ValueError, match="activation"):
+        MeanFieldMLP(3, 4, 2, activation="swish")

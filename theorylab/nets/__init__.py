@@ -2,10 +2,11 @@
 from .committee import COMMITTEE_ACTIVATIONS, CommitteeMachine
 from .ensemble import Ensemble
 from .init import INITS, haar_isometry, init_weights
+from .deepmf import MeanFieldMLP
 from .linear import DeepLinear
 from .mlp import ACTIVATIONS, MLP
 from .ntk import empirical_ntk
 from .symmetric import SymmetricLinear
 from .twolayer import TwoLayerMF
 
-__all__ = ["ACTIVATIONS", "COMMITTEE_ACTIVATIONS", "CommitteeMachine", "INITS", "DeepLinear", "Ensemble", "MLP", "SymmetricLinear", "TwoLayerMF", "empirical_ntk", "haar_isometry", "init_weights"]
+__all__ = ["ACTIVATIONS", "COMMITTEE_ACTIVATIONS", "CommitteeMachine", "INITS", "DeepLinear", "Ensemble", "MLP", "MeanFieldMLP", "SymmetricLinear", "TwoLayerMF", "empirical_ntk", "haar_isometry", "init_weights"]
