@@ -156,8 +156,8 @@ def exact_gd_batch(X, y, states, *, etas, steps: int, record_every: int = 1, X_t
     ts = []
     for n in range(steps + 1):
         # residuals Delta = f~ - y for every state: (B, P)
-        XdM = np.matmul(X, M - M_ref)                                            # (B, P, D)
-        delta = alpha * ((wbar - w_ref) @ X.T) + 0.5 * alpha * eps * np.sum(XdM * X, axis=-1) - y
+        quad = np.einsum("bpd,pd->bp", np.matmul(X, M - M_ref), X)               # x^T dM x, (B, P)
+        delta = alpha * ((wbar - w_ref) @ X.T) + 0.5 * alpha * eps * quad - y
         if n % record_every == 0 or n == steps:
             ts.append(n)
             rec["train_loss"].append(np.mean(delta**2, axis=1))
