@@ -15,6 +15,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL = {
     "deep_linear_explorer.ipynb": dict(SVALS=(2.0, 1.0), U0=1e-3, LR=5e-3, T_MAX=6.0, SEEDS=2, DEPTHS=(2, 4),
                                        ALPHAS=(0.5, 2.0)),
+    "grokking_explorer.ipynb": dict(D=12, N=40, P=40, EPS=0.2, STEPS=1500, CHECK_STEPS=200, ALPHAS=(0.5, 1.0, 2.0),
+                                    EPS_LIST=(0.1, 0.2, 0.4), PS=(20, 40, 240), WIDTHS=(64, 256)),
     "sim_explorer.ipynb": dict(MU=(1.0, 2.0), SIGMA2=(0.05, 0.05), DIVERSITIES=(0.05, 2.0), RATIOS=(1.0, 8.0),
                                N_PER_CLUSTER=200, SEEDS=2, T_MAX=5.0),
 }
@@ -48,6 +50,12 @@ def test_notebook_runs_and_agrees(name):
         assert ns["agreement"].passed, str(ns["agreement"])
         assert ns["riccati_limit_error"] < 1e-3
         assert ns["small"][-1] > ns["small"][0]
+    if name == "grokking_explorer.ipynb":
+        assert ns["exact_vs_net"] < 1e-9
+        assert np.all(np.diff(ns["t_alpha"][:, 1]) > 0)                  # later generalisation at larger alpha
+        assert np.all(np.diff(ns["t_eps"][:, 1]) < 0)                    # and at smaller eps
+        assert ns["final_test_P"][0] > 0.5 > ns["final_test_P"][-1]      # too few points never generalise
+        assert min(ns["dmft_tolerances"]) >= 0, ns["dmft_errors"]       # within 4 standard errors + dt
     if name == "sim_explorer.ipynb":
         assert np.allclose(ns["t90_exp"], ns["t90_th"], rtol=0.1)
         assert ns["bumps"][0] == 0.0 and ns["bumps"][-1] > 1e-3      # equal rates: monotone; separated: swing-by
