@@ -27,4 +27,6 @@ FIGURES = (
     "grok_fig7",
     "grok_fig9",
     "grok_fig10",
+    "graph_theory",
+    "graph_fig1",
 )

@@ -195,9 +195,12 @@ def connection_length_mc(A, n_trials: int = 500, *, rng, walk: bool = False) -> 
     A = _adj(A)
     g = as_generator(rng)
     n = len(A)
+    n_trials = check_int("n_trials", n_trials)
     src, dst = np.nonzero(np.triu(A))
-    out = np.empty(check_int("n_trials", n_trials))
-    for k in range(len(out)):
+    chunk = 4 * n * n                                    # observations drawn at once, extended if ever needed
+    out = np.empty(n_trials)
+    walks = random_walks(A, chunk + 1, n_trials, rng=g) if walk else None
+    for k in range(n_trials):
         parent = list(range(n))
 
         def find(a):
@@ -208,15 +211,18 @@ def connection_length_mc(A, n_trials: int = 500, *, rng, walk: bool = False) -> 
 
         comps, t = n, 0
         if walk:
-            w = random_walks(A, 8 * n * n, 1, rng=g)[0]
+            w = walks[k]
+        else:
+            e = g.integers(len(src), size=chunk)
         while comps > 1:
             if walk:
                 if t + 1 >= len(w):                      # rare: extend the walk from where it is
-                    w = np.r_[w, random_walks(A, 8 * n * n, 1, rng=g, start=w[-1])[0][1:]]
+                    w = np.r_[w, random_walks(A, chunk + 1, 1, rng=g, start=w[-1])[0][1:]]
                 a, b = w[t], w[t + 1]
             else:
-                e = g.integers(len(src))
-                a, b = src[e], dst[e]
+                if t >= len(e):
+                    e = np.r_[e, g.integers(len(src), size=chunk)]
+                a, b = src[e[t]], dst[e[t]]
             t += 1
             ra, rb = find(a), find(b)
             if ra != rb:

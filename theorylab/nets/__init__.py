@@ -7,6 +7,7 @@ from .linear import DeepLinear
 from .mlp import ACTIVATIONS, MLP
 from .ntk import empirical_ntk
 from .symmetric import SymmetricLinear
+from .transformer import CausalTransformer
 from .twolayer import TwoLayerMF
 
-__all__ = ["ACTIVATIONS", "COMMITTEE_ACTIVATIONS", "CommitteeMachine", "INITS", "DeepLinear", "Ensemble", "MLP", "MeanFieldMLP", "SymmetricLinear", "TwoLayerMF", "empirical_ntk", "haar_isometry", "init_weights"]
+__all__ = ["ACTIVATIONS", "COMMITTEE_ACTIVATIONS", "CausalTransformer", "CommitteeMachine", "INITS", "DeepLinear", "Ensemble", "MLP", "MeanFieldMLP", "SymmetricLinear", "TwoLayerMF", "empirical_ntk", "haar_isometry", "init_weights"]

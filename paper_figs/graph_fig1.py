@@ -1,0 +1,150 @@
+"""Park et al. ICLR 2025 (arXiv:2501.00070), Fig. 1 analogue: a small transformer traces a 4x4 grid in context.
+
+A :class:`~theorylab.nets.CausalTransformer` (token-shift keys, no positional
+embedding) is trained from scratch on random walks over freshly labelled 4x4
+grids (32-token vocabulary), so the grid can only be read from the context.
+Panels: (a) rule-following accuracy on held-out labellings vs context length,
+with the exact in-context Bayesian (maximum-likelihood bigram) predictor;
+(b) the paper's normalised Dirichlet energy of the class-mean representations
+per layer vs context length, accuracy on the twin axis; (c) centred PCA of the
+last layer's class means at growing context, neighbours joined; (d) the
+spectral embedding (z2, z3) of the grid, and (e) what one step of neighbour
+mixing does to orthonormal token embeddings (grid-like PCA, the paper's
+mechanism) next to a "predicted-neighbours" code (A E: the bipartite mode
+dominates).  The rule-following accuracy of the model can exceed the
+maximum-likelihood bigram curve early on: the previous token is always a
+neighbour on an undirected graph, which that predictor ignores.
+
+Conventions: ``t`` = optimiser step for training; context length = tokens
+seen; loss = mean next-token cross-entropy; class means over the backward window.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from theorylab import Agreement, Cache, FigureResult
+from theorylab.cache import run_key
+from theorylab.figures import figure_maker, save_figure
+from theorylab.incontext import representation_geometry, rule_following_accuracy, train_on_walks
+from theorylab.nets import CausalTransformer
+from theorylab.plotting import COLORS, new_figure, style
+from theorylab.solvers import graph_spectral as gs
+from theorylab.tasks.graph_walks import WalkCorpusConfig, adjacency, grid_graph
+
+ID = "graph_fig1"
+QUICK_SECONDS = 95  # measured quick-mode cost on 2 CPU cores (training dominates): schedules it first
+TITLE = "In-context graph tracing (Park et al. 2025, Fig. 1 analogue): a 2-layer transformer on a 4x4 grid"
+SETTINGS = {
+    "smoke": dict(rows=3, cols=3, vocab=16, train_len=48, d_model=32, n_layers=2, steps=60, batch=8, lr=1e-2,
+                  eval_len=120, eval_seqs=16, window=60, positions=(60, 90, 120)),
+    "quick": dict(rows=4, cols=4, vocab=32, train_len=128, d_model=48, n_layers=2, steps=2000, batch=16, lr=1e-2,
+                  eval_len=400, eval_seqs=64, window=100, positions=(100, 200, 300, 400)),
+    "full": dict(rows=4, cols=4, vocab=64, train_len=512, d_model=128, n_layers=4, steps=20000, batch=64, lr=3e-3,
+                 eval_len=1400, eval_seqs=256, window=200, positions=(200, 400, 800, 1400)),
+}
+
+
+def _model(p):
+    return CausalTransformer(p["vocab"], p["d_model"], p["n_layers"], 4, d_mlp=2 * p["d_model"], seed=0)
+
+
+@figure_maker(SETTINGS)
+def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
+    graph = grid_graph(p["rows"], p["cols"])
+    A = adjacency(graph)
+    cfg = WalkCorpusConfig(graph, p["vocab"], p["train_len"] + 1)
+    model = _model(p)
+    key = run_key(ID, 1, p)
+    weights = None if cache.root is None else cache.path(key).with_suffix(".pt")
+    if weights is not None and weights.exists():
+        model.load_state_dict(torch.load(weights, map_location=model.device))
+        loss = cache.get_or_compute(key, lambda: None)
+    else:
+        loss = cache.get_or_compute(key, lambda: train_on_walks(model, cfg, steps=p["steps"], batch=p["batch"],
+                                                                lr=p["lr"], rng=0, progress=mode == "full"))
+        if weights is not None:
+            torch.save(model.state_dict(), weights)
+    acc, acc_se = rule_following_accuracy(model, cfg, p["eval_seqs"], rng=1, length=p["eval_len"])
+    ctx = np.arange(1, len(acc) + 1)
+    bayes = gs.bigram_accuracy_exact(A, len(acc))
+    geo = representation_geometry(model, cfg, p["positions"], window=p["window"], n_seqs=8, rng=2,
+                                  length=p["eval_len"])
+    lam = gs.spectrum(A)[0]
+    Z = gs.spectral_embedding(A, 2)
+    # the mechanism on orthonormal token embeddings: neighbour mixing vs predicted-neighbour representations
+    E = np.eye(len(A))
+    mix_overlap = gs.subspace_overlap(gs.pca(gs.neighbour_mixing(E, A), 2)[0], Z)
+    nbr_overlap = gs.subspace_overlap(gs.pca(A @ E, 2)[0], Z)
+    i200 = min(len(acc), 200) - 1
+    last = geo["overlap"][-1]
+    agreements = [
+        Agreement(f"rule-following accuracy at context {i200 + 1} (held-out labellings)", "accuracy", float(acc[i200]),
+                  0.9, higher_is_better=True, detail={"bayes": float(bayes[i200]), "se": float(acc_se[i200])}),
+        Agreement("context to reach 90% accuracy: model / in-context Bayes (info)", "ratio of context lengths",
+                  float(_first(acc, 0.9) / _first(bayes, 0.9)), 1.0, gating=False),
+        Agreement("last-layer class-mean PCA vs spectral embedding at the longest context (info: target 0.8)",
+                  "subspace overlap of top-2 PCs with span(z2, z3)", float(last[-1]), 0.8, higher_is_better=True,
+                  gating=False, detail={"per_layer": geo["overlap"][:, -1].tolist()}),
+        Agreement("theory: x + mean of neighbours gives the grid's spectral embedding", "subspace overlap with "
+                  "span(z2, z3), orthonormal embeddings", mix_overlap, 0.95, higher_is_better=True),
+        Agreement("theory: predicted-neighbour codes A E do not (bipartite mode)", "subspace overlap with span(z2, z3)",
+                  nbr_overlap, 0.5),
+        Agreement("class-mean Rayleigh quotient within [lambda_2, lambda_max] (sanity)",
+                  "fraction of (layer, context) values inside", float(np.nanmean(
+                      (geo["rayleigh"] >= lam[1] - 1e-9) & (geo["rayleigh"] <= lam[-1] + 1e-9))), 1.0,
+                  higher_is_better=True),
+    ]
+    with style():
+        fig, axes = new_figure(4, 2, width=3.0, height=2.6)
+        ax = axes[0, 0]
+        ax.semilogx(ctx, acc, color=COLORS[0], label="transformer")
+        ax.fill_between(ctx, acc - 2 * acc_se, acc + 2 * acc_se, color=COLORS[0], alpha=0.25, lw=0)
+        ax.semilogx(ctx, bayes, "k--", label="in-context Bayes (exact)")
+        ax.set_xlabel("context length")
+        ax.set_ylabel("rule-following accuracy")
+        ax.legend(fontsize=6)
+        ax = axes[0, 1]
+        for layer in range(geo["energy"].shape[0]):
+            ax.semilogx(p["positions"], geo["energy"][layer], "o-", color=COLORS[layer % len(COLORS)],
+                        label="embedding" if layer == 0 else f"block {layer}")
+        ax.set_xlabel("context length")
+        ax.set_ylabel("normalised Dirichlet energy")
+        ax.legend(fontsize=6)
+        ax2 = ax.twinx()
+        ax2.semilogx(ctx, acc, color="gray", lw=0.8)
+        ax2.set_ylabel("accuracy", color="gray", fontsize=7)
+        ax = axes[0, 2]
+        ax.plot(loss.t, loss["loss"], color=COLORS[2])
+        ax.set_xlabel("optimiser step")
+        ax.set_ylabel("next-token cross-entropy")
+        ax = axes[0, 3]
+        _draw(ax, Z, A, "spectral embedding (z2, z3)")
+        for j, pos in enumerate(p["positions"][-3:]):
+            k = len(p["positions"]) - 3 + j
+            _draw(axes[1, j], geo["pcs"][-1, k], A, f"last layer, context {pos}: overlap {last[k]:.2f}")
+        _draw(axes[1, 3], gs.pca(gs.neighbour_mixing(E, A), 2)[0], A,
+              f"theory: e_i + mean of neighbours (overlap {mix_overlap:.2f})")
+        fig.suptitle(f"{TITLE}; trained {p['steps']} steps", fontsize=8)
+        path = save_figure(fig, out_dir, ID)
+    return FigureResult(ID, path, agreements, "t = optimiser step (training); context length = tokens seen; "
+                        "loss = mean next-token cross-entropy", mode)
+
+
+def _first(acc, level):
+    """First context length (1-based) where ``acc >= level`` (one past the end if never: a lower bound)."""
+    hit = np.flatnonzero(acc >= level)
+    return float(hit[0] + 1) if hit.size else float(len(acc) + 1)
+
+
+def _draw(ax, X, A, title):
+    """Points in a plane with graph edges between neighbours."""
+    if not np.all(np.isfinite(X)):
+        ax.set_title(title + " (not every node in the window)", fontsize=6)
+        return
+    i, j = np.nonzero(np.triu(A))
+    ax.plot(np.stack([X[i, 0], X[j, 0]]), np.stack([X[i, 1], X[j, 1]]), color="gray", lw=0.6)
+    ax.scatter(X[:, 0], X[:, 1], c=np.arange(len(X)), cmap="viridis", s=16, zorder=3)
+    ax.set_title(title, fontsize=6)
+    ax.set_xticks([])
+    ax.set_yticks([])
