@@ -123,6 +123,17 @@ def test_bad_network_and_state():
         CommitteeState.from_network(CommitteeMachine(3, 4, activation="relu", device="cpu"))
     with pytest.raises(ValueError, match="train_readout"):
         CommitteeState.from_network(CommitteeMachine(3, 4, train_readout=True, device="cpu"))
+    from theorylab.solvers.committee import exact_gd_batch, population_limit
+
+    for kwargs, name in ((dict(D=0), "D"), (dict(alpha=0.0), "alpha"), (dict(eps=-0.1), "eps"),
+                         (dict(eta0=0.0), "eta0")):
+        with pytest.raises(ValueError, match=name):
+            population_limit(5, **(dict(D=3, alpha=1.0, eps=0.1, eta0=0.1) | kwargs))
+    st_ = CommitteeState(np.zeros(3), np.eye(3), 1.0, 0.1, 4)
+    with pytest.raises(ValueError, match="y"):
+        exact_gd_batch(np.ones((5, 3)), np.ones((2, 5)), [st_], etas=[0.1], steps=1)
+    with pytest.raises(ValueError, match="states"):
+        exact_gd_batch(np.ones((5, 3)), np.ones(5), [], etas=[], steps=1)
 
 
 def test_hermite_and_multi_index_targets():
