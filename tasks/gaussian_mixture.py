@@ -1,0 +1,94 @@
+r"""Hierarchical Gaussian mixtures: fine classes grouped under coarse labels.
+
+Yang, Steinhardt & Hu, "Are Neurons Actually Collapsed? On the Fine-Grained
+Structure in Neural Representations", ICML 2023 (arXiv:2306.17105), synthetic
+setting as specified in our paper notes (the authors' exact setting is not
+available).  ``C`` coarse classes with ``S`` fine classes each in ``R^d``:
+
+.. math:: \mu_{c,s} = m_c + \delta\, v_{c,s},\qquad x = \mu_{c,s} + \sigma \xi,\ \xi \sim N(0, I_d),
+
+coarse means ``m_c = (Delta / sqrt 2) e_c`` (pairwise distance ``Delta``), fine offsets
+``v_{c,s}`` unit vectors -- orthogonal to every coarse direction and to each other
+(``offsets="orthogonal"``, needs ``d >= C + C S``) or random unit vectors
+(``offsets="random"``).  Coarse labels train; fine labels only evaluate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from theorylab._validate import check_choice, check_int, check_nonnegative, check_positive
+from theorylab.rng import as_generator
+
+__all__ = ["MixtureConfig", "Mixture", "make_mixture"]
+
+
+@dataclass(frozen=True)
+class MixtureConfig:
+    """Validated configuration.
+
+    Parameters
+    ----------
+    C : coarse classes (>= 2);  S : fine classes per coarse class (>= 1);  d : dimension (>= 1)
+    coarse_sep : distance between coarse means (> 0);  fine_offset : ``delta`` (>= 0)
+    noise : ``sigma`` (>= 0);  n : samples per fine class (>= 1)
+    offsets : "orthogonal" or "random"
+    """
+
+    C: int
+    S: int
+    d: int
+    coarse_sep: float = 4.0
+    fine_offset: float = 1.0
+    noise: float = 0.3
+    n: int = 50
+    offsets: str = "orthogonal"
+
+    def __post_init__(self) -> None:
+        check_int("C", self.C, minimum=2)
+        check_int("S", self.S, minimum=1)
+        check_int("d", self.d)
+        check_int("n", self.n)
+        check_positive("coarse_sep", self.coarse_sep)
+        check_nonnegative("fine_offset", self.fine_offset)
+        check_nonnegative("noise", self.noise)
+        check_choice("offsets", self.offsets, ("orthogonal", "random"))
+        need = self.C + self.C * self.S if self.offsets == "orthogonal" else self.C
+        if self.d < need:
+            raise ValueError(f"d must be >= {need} for offsets={self.offsets!r} with C={self.C}, S={self.S}, "
+                             f"got {self.d}")
+
+
+@dataclass(frozen=True)
+class Mixture:
+    config: MixtureConfig
+    x: np.ndarray = field(repr=False)             # (C S n, d)
+    coarse: np.ndarray = field(repr=False)        # (C S n,) in 0..C-1
+    fine: np.ndarray = field(repr=False)          # (C S n,) in 0..C S - 1 (= c S + s)
+    fine_means: np.ndarray = field(repr=False)    # (C, S, d)
+    coarse_means: np.ndarray = field(repr=False)  # (C, d): m_c
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """Exact population second moment ``E[x x^T]`` of the (balanced) mixture."""
+        mu = self.fine_means.reshape(-1, self.config.d)
+        return mu.T @ mu / len(mu) + self.config.noise**2 * np.eye(self.config.d)
+
+
+def make_mixture(config: MixtureConfig, *, rng) -> Mixture:
+    """Draw ``n`` points per fine class (fine offsets from the same generator when random)."""
+    g = as_generator(rng)
+    C, S, d = config.C, config.S, config.d
+    m = np.zeros((C, d))
+    m[np.arange(C), np.arange(C)] = config.coarse_sep / np.sqrt(2)
+    if config.offsets == "orthogonal":
+        v = np.zeros((C, S, d))
+        v.reshape(C * S, d)[np.arange(C * S), C + np.arange(C * S)] = 1.0
+    else:
+        v = g.normal(size=(C, S, d))
+        v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    mu = m[:, None, :] + config.fine_offset * v
+    fine = np.repeat(np.arange(C * S), config.n)
+    x = mu.reshape(C * S, d)[fine] + config.noise * g.normal(size=(len(fine), d))
+    return Mixture(config, x, fine // S, fine, mu, m)
