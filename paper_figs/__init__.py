@@ -29,4 +29,5 @@ FIGURES = (
     "grok_fig10",
     "graph_theory",
     "graph_fig1",
+    "le_sde_phase",
 )
