@@ -134,3 +134,14 @@ def test_epoch_sampling_visits_every_sample_once_per_epoch():
     for m in range(2):
         assert sorted(np.concatenate([e[m] for e in epoch]).tolist()) == list(range(10))
     assert not np.array_equal(np.concatenate([e[0] for e in epoch]), np.concatenate([e[1] for e in epoch]))
+
+
+def test_an_observable_returning_a_parameter_is_recorded_by_value():
+    """On the CPU .numpy() shares memory with the parameter: every record must be a copy."""
+    from theorylab.nets import DeepLinear
+
+    net = DeepLinear([2, 3, 1], seeds=[0], init="gaussian", dtype="float64", device="cpu")
+    x = np.eye(2) * np.sqrt(2)
+    tr = train(net, x, np.ones((2, 1)), TrainConfig(lr=0.1, t_record=[0.0, 1.0, 2.0]),
+               observables={"W1": lambda m: m.weights[0]})
+    assert not np.allclose(tr["W1"][0], tr["W1"][-1])

@@ -191,7 +191,8 @@ def train(
                 records["test_loss"].append(_loss(model, xt, yt, config.reduction if config.reduction != "sum"
                                                   else "mean").cpu().numpy())
             for name, fn in observables.items():
-                records[name].append(fn(model).detach().cpu().numpy())
+                # copy: on the CPU .numpy() shares memory with a parameter the optimiser updates in place
+                records[name].append(fn(model).detach().cpu().numpy().copy())
 
     show = config.progress if config.progress is not None else (n_steps > 5000 and sys.stderr.isatty())
     bar = tqdm(total=n_steps, disable=not show, desc="train", unit="step", mininterval=0.5)
