@@ -30,4 +30,5 @@ FIGURES = (
     "graph_theory",
     "graph_fig1",
     "le_sde_phase",
+    "coarse_linear",
 )

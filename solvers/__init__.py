@@ -9,9 +9,10 @@ elastic        locally elastic ODEs/SDEs: rates, closed forms, estimators, SDE s
 graph_spectral Laplacian spectra, Dirichlet energy, heat flow, in-context bigram predictor
 kernel         kernel (NTK) gradient flow for train and test
 sim            structured identity mapping: one-layer and symmetric two-layer dynamics
+coarse_linear  two-layer linear nets on coarse labels: coarse separation, surviving fine structure
 committee      exact (w_bar, M) dynamics of the quadratic committee machine, its population limit (grokking)
 dmft           DMFT: two-layer linear closed form, two-layer particle solver, deep linear kernel iteration
 """
-from . import committee, deep_linear, dmft, elastic, graph_spectral, kernel, random_matrix, riccati, sim
+from . import coarse_linear, committee, deep_linear, dmft, elastic, graph_spectral, kernel, random_matrix, riccati, sim
 
-__all__ = ["committee", "deep_linear", "dmft", "elastic", "graph_spectral", "kernel", "random_matrix", "riccati", "sim"]
+__all__ = ["coarse_linear", "committee", "deep_linear", "dmft", "elastic", "graph_spectral", "kernel", "random_matrix", "riccati", "sim"]

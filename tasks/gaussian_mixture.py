@@ -9,8 +9,11 @@ available).  ``C`` coarse classes with ``S`` fine classes each in ``R^d``:
 
 coarse means ``m_c = (Delta / sqrt 2) e_c`` (pairwise distance ``Delta``), fine offsets
 ``v_{c,s}`` unit vectors -- orthogonal to every coarse direction and to each other
-(``offsets="orthogonal"``, needs ``d >= C + C S``) or random unit vectors
-(``offsets="random"``).  Coarse labels train; fine labels only evaluate.
+(``offsets="orthogonal"``, needs ``d >= C + C S``), the ``S`` vertices of a regular simplex
+in an ``(S-1)``-dimensional subspace of their own per coarse class (``offsets="simplex"``,
+``S >= 2``, ``d >= C + C (S-1)``: the offsets sum to zero inside each coarse class, which makes
+``Sigma_xx`` and ``Sigma_yx`` co-diagonal), or random unit vectors (``offsets="random"``).
+Coarse labels train; fine labels only evaluate.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ class MixtureConfig:
     C : coarse classes (>= 2);  S : fine classes per coarse class (>= 1);  d : dimension (>= 1)
     coarse_sep : distance between coarse means (> 0);  fine_offset : ``delta`` (>= 0)
     noise : ``sigma`` (>= 0);  n : samples per fine class (>= 1)
-    offsets : "orthogonal" or "random"
+    offsets : "orthogonal", "simplex" or "random"
     """
 
     C: int
@@ -53,8 +56,11 @@ class MixtureConfig:
         check_positive("coarse_sep", self.coarse_sep)
         check_nonnegative("fine_offset", self.fine_offset)
         check_nonnegative("noise", self.noise)
-        check_choice("offsets", self.offsets, ("orthogonal", "random"))
-        need = self.C + self.C * self.S if self.offsets == "orthogonal" else self.C
+        check_choice("offsets", self.offsets, ("orthogonal", "simplex", "random"))
+        if self.offsets == "simplex" and self.S < 2:
+            raise ValueError(f"S must be >= 2 for offsets='simplex', got {self.S}")
+        need = {"orthogonal": self.C + self.C * self.S, "simplex": self.C + self.C * (self.S - 1),
+                "random": self.C}[self.offsets]
         if self.d < need:
             raise ValueError(f"d must be >= {need} for offsets={self.offsets!r} with C={self.C}, S={self.S}, "
                              f"got {self.d}")
@@ -85,6 +91,13 @@ def make_mixture(config: MixtureConfig, *, rng) -> Mixture:
     if config.offsets == "orthogonal":
         v = np.zeros((C, S, d))
         v.reshape(C * S, d)[np.arange(C * S), C + np.arange(C * S)] = 1.0
+    elif config.offsets == "simplex":
+        # S unit vectors summing to 0 in S - 1 dimensions: centred basis vectors of R^S, in an orthonormal basis
+        Q = np.linalg.svd(np.eye(S) - 1.0 / S)[0][:, : S - 1]           # (S, S-1), orthonormal, orthogonal to 1
+        simplex = Q * np.sqrt(S / (S - 1))                              # rows: unit norm, sum to zero
+        v = np.zeros((C, S, d))
+        for c in range(C):
+            v[c, :, C + c * (S - 1): C + (c + 1) * (S - 1)] = simplex
     else:
         v = g.normal(size=(C, S, d))
         v /= np.linalg.norm(v, axis=-1, keepdims=True)
