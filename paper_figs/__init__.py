@@ -31,4 +31,5 @@ FIGURES = (
     "graph_fig1",
     "le_sde_phase",
     "coarse_linear",
+    "coarse_mlp",
 )

@@ -69,12 +69,19 @@ class MLP(Ensemble):
         self._phi = ACTIVATIONS[activation]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._run(x, len(self.weights))
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations (the features neural-collapse metrics look at): (E, B, width)."""
+        return self._run(x, len(self.weights) - 1)
+
+    def _run(self, x: torch.Tensor, n_layers: int) -> torch.Tensor:
         h = x
         L = len(self.weights)
-        for l, W in enumerate(self.weights):
+        for l, W in enumerate(list(self.weights)[:n_layers]):
             h = torch.matmul(h, W.transpose(-1, -2))
             if self.bias:
                 h = h + self.biases[l][:, None, :]
             if l < L - 1:
                 h = self._phi(h)
-        return self.output_scale * h
+        return self.output_scale * h if n_layers == L else h
