@@ -32,4 +32,5 @@ FIGURES = (
     "le_sde_phase",
     "coarse_linear",
     "coarse_mlp",
+    "shapes_corruption",
 )

@@ -4,7 +4,8 @@ Each task is a frozen, validated config plus functions of ``(config, rng)``
 returning samples and the exact quantities theory needs (``sigma_xx``,
 ``sigma_yx``, singular structure).
 """
-from . import gaussian_mixture, graph_walks, hierarchical, polynomial_regression, structured_identity, teacher_student
+from . import (gaussian_mixture, graph_walks, hierarchical, polynomial_regression, shapes, structured_identity,
+               teacher_student)
 from ._samples import Samples
 from .hierarchical import TreeConfig, TreeTask, make_tree_task, tree_singular_values
 from .polynomial_regression import PolyRegressionConfig, PolyRegressionTask, make_poly_regression
@@ -12,6 +13,7 @@ from .structured_identity import SIMConfig, SIMTask, concept_rates, make_sim
 from .teacher_student import TeacherStudentConfig, TeacherStudentTask, make_teacher_student
 
 __all__ = [
+    "shapes",
     "gaussian_mixture",
     "graph_walks",
     "PolyRegressionConfig",

@@ -64,3 +64,44 @@ def train_coarse(model, x, coarse, fine, *, loss: str = "ce", wd: float = 0.0, l
         opt.step()
     return Trajectory(np.asarray(ts), {k: np.asarray(v) for k, v in obs.items()},
                       {"time": "t = lr * step (full-batch GD)", "loss": loss, "wd": wd, "lr": lr})
+
+
+def train_logging_logits(model, images, labels, probe_images, probe_labels, *, steps: int, lr: float = 0.005,
+                         record_every: int = 50, rng=0) -> Trajectory:
+    """SGD with batch size 1 (Zhang, Wang & Su 2021), logging the class-mean logits on a fixed probe set.
+
+    Records ``means`` (K classes x K logits, class = the probe's true label) and ``t`` = iteration.
+    The cross-entropy is on the (possibly corrupted) training labels.
+    """
+    from theorylab.rng import as_generator
+
+    steps, record_every = check_int("steps", steps), check_int("record_every", record_every)
+    check_positive("lr", lr)
+    if len(images) != len(labels):
+        raise ValueError(f"images and labels must have the same length, got {len(images)} and {len(labels)}")
+    g = as_generator(rng)
+    dev = next(model.parameters()).device
+    dtype = next(model.parameters()).dtype
+    X = torch.as_tensor(images, dtype=dtype, device=dev)
+    y = torch.as_tensor(labels, device=dev)
+    Xp = torch.as_tensor(probe_images, dtype=dtype, device=dev)
+    yp = np.asarray(probe_labels)
+    K = int(max(yp.max(), np.max(labels))) + 1
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    order = g.integers(len(X), size=steps)
+    ts, means = [], []
+    for it in range(steps + 1):
+        if it % record_every == 0 or it == steps:
+            with torch.no_grad():
+                out = model(Xp).double().cpu().numpy()
+            ts.append(it)
+            means.append(np.stack([out[yp == k].mean(axis=0) for k in range(K)]))
+        if it == steps:
+            break
+        i = int(order[it])
+        loss = torch.nn.functional.cross_entropy(model(X[i: i + 1]), y[i: i + 1])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return Trajectory(np.asarray(ts, float), {"means": np.asarray(means)},
+                      {"time": "t = SGD iteration (batch size 1)", "loss": "cross-entropy", "lr": lr})

@@ -3,6 +3,7 @@ from .committee import COMMITTEE_ACTIVATIONS, CommitteeMachine
 from .ensemble import Ensemble
 from .init import INITS, haar_isometry, init_weights
 from .deepmf import MeanFieldMLP
+from .lenet import LeNet
 from .linear import DeepLinear
 from .mlp import ACTIVATIONS, MLP
 from .ntk import empirical_ntk
@@ -10,4 +11,4 @@ from .symmetric import SymmetricLinear
 from .transformer import CausalTransformer
 from .twolayer import TwoLayerMF
 
-__all__ = ["ACTIVATIONS", "COMMITTEE_ACTIVATIONS", "CausalTransformer", "CommitteeMachine", "INITS", "DeepLinear", "Ensemble", "MLP", "MeanFieldMLP", "SymmetricLinear", "TwoLayerMF", "empirical_ntk", "haar_isometry", "init_weights"]
+__all__ = ["ACTIVATIONS", "COMMITTEE_ACTIVATIONS", "CausalTransformer", "CommitteeMachine", "INITS", "DeepLinear", "Ensemble", "LeNet", "MLP", "MeanFieldMLP", "SymmetricLinear", "TwoLayerMF", "empirical_ntk", "haar_isometry", "init_weights"]
