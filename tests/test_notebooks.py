@@ -15,6 +15,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL = {
     "deep_linear_explorer.ipynb": dict(SVALS=(2.0, 1.0), U0=1e-3, LR=5e-3, T_MAX=6.0, SEEDS=2, DEPTHS=(2, 4),
                                        ALPHAS=(0.5, 2.0)),
+    "coarse_label_explorer.ipynb": dict(N_PER_FINE=150, MLP_STEPS=200, RATIOS=(0.5, 2.0)),
     "graph_explorer.ipynb": dict(ROWS=3, COLS=3, T_MAX=80, N_WALKS=800, STEPS=100, D_MODEL=16, TRAIN_LEN=32),
     "grokking_explorer.ipynb": dict(D=12, N=40, P=40, EPS=0.2, STEPS=1500, CHECK_STEPS=200, ALPHAS=(0.5, 1.0, 2.0),
                                     EPS_LIST=(0.1, 0.2, 0.4), PS=(20, 40, 240), WIDTHS=(64, 256)),
@@ -51,6 +52,10 @@ def test_notebook_runs_and_agrees(name):
         assert ns["agreement"].passed, str(ns["agreement"])
         assert ns["riccati_limit_error"] < 1e-3
         assert ns["small"][-1] > ns["small"][0]
+    if name == "coarse_label_explorer.ipynb":
+        assert max(ns["linear_errors"]) < 0.05                           # closed form vs trained linear net
+        assert ns["linear_nc1"][0] / ns["linear_nc1"][1] > 10 and ns["linear_fine"] > 0.8   # fine classes stay
+        assert ns["le_acc"][0] > 0.95 and ns["le_acc"][-1] < 0.05
     if name == "graph_explorer.ipynb":
         assert ns["energy_identity_error"] < 1e-10
         assert ns["heat_overlap"][0] < 0.9 < 0.999 < ns["heat_overlap"][-1]
