@@ -9,7 +9,9 @@ impacts ``A(t)``, ``B(t)``, and the tail index ``r = 1 - mean(log A / log t)``
 over the second half of training.  Left: clean validation accuracy vs ``p``
 (chance 1/3; ``p = 2/3`` is pure noise).  Middle: tail index vs ``p``
 (``r < 1``: ``A`` grows without bound, locally elastic training; marked
-"non-elastic" where ``A`` ends non-positive).  Right: ``A(t)`` and ``B(t)``.
+"non-elastic" where ``A`` ends non-positive).  Third: ``A(t)`` and ``B(t)``.
+Right: the LE-ODE ("I" model) run with the fitted ``A(t)``, ``B(t)`` from the
+initial class means, next to the real class-mean logits (clean labels).
 
 Conventions: ``t`` = SGD iteration (batch size 1, lr 0.005); loss = cross-entropy.
 """
@@ -24,7 +26,7 @@ from theorylab.coarse import train_logging_logits
 from theorylab.figures import figure_maker, save_figure
 from theorylab.nets import LeNet
 from theorylab.plotting import COLORS, new_figure, style
-from theorylab.solvers.elastic import estimate_AB, tail_index
+from theorylab.solvers.elastic import estimate_AB, le_ode_solution, tail_index
 from theorylab.tasks.shapes import ShapesConfig, make_shapes
 
 ID = "shapes_corruption"
@@ -63,7 +65,12 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
     low, high = ps <= 0.2, ps >= 0.6
     elastic_low = float(np.mean(np.nan_to_num(r[low], nan=np.inf) < 1))
     nonelastic_high = float(np.mean(np.nan_to_num(r[high], nan=np.inf) > 1))
+    fit = le_ode_solution(runs[0]["means"][0], *AB[0], "I")
+    real = runs[0]["means"]
+    fit_err = float(np.max(np.abs(fit - real)) / np.max(np.abs(real)))
     agreements = [
+        Agreement("LE-ODE (I model, fitted A, B) vs real class-mean logits at p = 0 (info)",
+                  "max |ODE - real| / max |real|", fit_err, 0.25, gating=False),
         Agreement("clean validation accuracy without corruption", "accuracy at p = 0", float(accs[0]), 0.8,
                   higher_is_better=True),
         Agreement("near chance once corruption dominates (p >= 0.6)", "max accuracy over p >= 0.6",
@@ -73,7 +80,7 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
                   higher_is_better=True, detail={"tail_index": [None if np.isnan(v) else float(v) for v in r]}),
     ]
     with style():
-        fig, axes = new_figure(3, 1, width=3.1, height=2.7)
+        fig, axes = new_figure(4, 1, width=3.0, height=2.7)
         ax = axes[0, 0]
         ax.plot(ps, accs, "o-", color=COLORS[0])
         ax.axhline(1 / 3, color="gray", lw=0.8, ls=":", label="chance")
@@ -96,6 +103,14 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
                 ax.plot(runs[0].t, B, "--", color=c, label=f"B, p={q:g}")
         ax.set_xlabel("t = SGD iteration")
         ax.set_ylabel("estimated cumulative impacts")
+        ax.legend(fontsize=6)
+        ax = axes[0, 3]
+        for k, c in zip(range(real.shape[1]), COLORS):
+            ax.plot(runs[0].t, real[:, k, k], color=c, label=f"class {k}: own logit")
+            ax.plot(runs[0].t, real[:, k, (k + 1) % real.shape[1]], ":", color=c)
+            ax.plot(runs[0].t[::3], fit[::3, k, k], "o", ms=3, mfc="none", color=c)
+        ax.set_xlabel("t = SGD iteration")
+        ax.set_ylabel("class-mean logits (markers: LE-ODE fit)")
         ax.legend(fontsize=6)
         fig.suptitle(f"{TITLE}; {p['n']} images per class, {p['steps']} iterations", fontsize=8)
         path = save_figure(fig, out_dir, ID)
