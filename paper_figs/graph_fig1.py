@@ -76,6 +76,8 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
     E = np.eye(len(A))
     mix_overlap = gs.subspace_overlap(gs.pca(gs.neighbour_mixing(E, A), 2)[0], Z)
     nbr_overlap = gs.subspace_overlap(gs.pca(A @ E, 2)[0], Z)
+    # percolation view: the context at which the walk's observed edges first connect the graph
+    t_connect = float(np.median(gs.connection_length_mc(A, 400, rng=4, walk=True)))
     i200 = min(len(acc), 200) - 1
     last = geo["overlap"][-1]
     agreements = [
@@ -83,6 +85,10 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
                   0.9, higher_is_better=True, detail={"bayes": float(bayes[i200]), "se": float(acc_se[i200])}),
         Agreement("context to reach 90% accuracy: model / in-context Bayes (info)", "ratio of context lengths",
                   float(_first(acc, 0.9) / _first(bayes, 0.9)), 1.0, gating=False),
+        Agreement("model's 90% context vs the percolation (edges connect the graph) prediction (info)",
+                  "context for 90% accuracy / median connection length of the walk", float(_first(acc, 0.9) /
+                                                                                          t_connect), 1.0,
+                  gating=False, detail={"median_connection_length": t_connect}),
         Agreement("last-layer class-mean PCA vs spectral embedding at the longest context (info: target 0.8)",
                   "subspace overlap of top-2 PCs with span(z2, z3)", float(last[-1]), 0.8, higher_is_better=True,
                   gating=False, detail={"per_layer": geo["overlap"][:, -1].tolist()}),
