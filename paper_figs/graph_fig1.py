@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from theorylab import Agreement, Cache, FigureResult
+from theorylab import Agreement, Cache, FigureResult, Trajectory
 from theorylab.cache import run_key
 from theorylab.figures import figure_maker, save_figure
 from theorylab.incontext import representation_geometry, rule_following_accuracy, train_on_walks
@@ -55,16 +55,19 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
     A = adjacency(graph)
     cfg = WalkCorpusConfig(graph, p["vocab"], p["train_len"] + 1)
     model = _model(p)
-    key = run_key(ID, 1, p)
-    weights = None if cache.root is None else cache.path(key).with_suffix(".pt")
-    if weights is not None and weights.exists():
+    # the trained weights and the loss curve are cached together: use them only when both are there
+    stored = None if cache.root is None else cache.path(run_key(ID, 1, p))
+    weights = None if stored is None else stored.with_suffix(".pt")
+    if weights is not None and weights.exists() and stored.exists():
         model.load_state_dict(torch.load(weights, map_location=model.device))
-        loss = cache.get_or_compute(key, lambda: None)
+        loss = Trajectory.load(stored)
     else:
-        loss = cache.get_or_compute(key, lambda: train_on_walks(model, cfg, steps=p["steps"], batch=p["batch"],
-                                                                lr=p["lr"], rng=0, progress=mode == "full"))
-        if weights is not None:
+        loss = train_on_walks(model, cfg, steps=p["steps"], batch=p["batch"], lr=p["lr"], rng=0,
+                              progress=mode == "full")
+        if stored is not None:
+            stored.parent.mkdir(parents=True, exist_ok=True)
             torch.save(model.state_dict(), weights)
+            loss.save(stored)                         # written last: marks the entry complete
     acc, acc_se = rule_following_accuracy(model, cfg, p["eval_seqs"], rng=1, length=p["eval_len"])
     ctx = np.arange(1, len(acc) + 1)
     bayes = gs.bigram_accuracy_exact(A, len(acc))
