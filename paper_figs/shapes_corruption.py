@@ -58,7 +58,7 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
         model = LeNet(seed=0)
         tr = cache.get_or_compute(run_key(ID, 1, p, run_p=q), lambda: _train(model, data, probe, val, p))
         runs.append(tr)
-        accs.append(float(tr.meta["val_acc"]) if "val_acc" in tr.meta else np.nan)
+        accs.append(float(tr.meta["val_acc"]))
     AB = [estimate_AB(tr["means"], "I") for tr in runs]
     r = np.array([_tail(tr.t, A) for tr, (A, _) in zip(runs, AB)])
     ps, accs = np.asarray(p["ps"]), np.asarray(accs)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from theorylab._validate import check_nonnegative
+from theorylab.tasks.gaussian_mixture import mixture_means
 
 from .deep_linear import saxe_mode
 
@@ -66,11 +67,8 @@ def coarse_label_separations(t, config, W1_0, R, a0: float) -> dict[str, np.ndar
     fine_dirs[C: C + C * (S - 1)] = True
     Wf = W1_0[:, fine_dirs]
     inside, outside = P @ Wf, Wf - P @ Wf
-    # fine offsets in the fine coordinates
-    from theorylab.tasks.gaussian_mixture import make_mixture
-
-    v = (make_mixture(config, rng=0).fine_means - np.sqrt(0.5) * config.coarse_sep * np.eye(C, d)[:, None, :])
-    diffs = np.array([v[c, i] - v[c, j] for c in range(C) for i in range(S) for j in range(i + 1, S)])[:, fine_dirs]
+    mu = mixture_means(config)[1]                       # exact fine means (no samples drawn)
+    diffs = np.array([mu[c, i] - mu[c, j] for c in range(C) for i in range(S) for j in range(i + 1, S)])[:, fine_dirs]
     decay = np.exp(-lf * int_a)
     fine = np.array([np.mean(np.linalg.norm((outside + q * inside) @ diffs.T, axis=0)) for q in decay])
     return {"coarse": config.coarse_sep * np.sqrt(a), "fine": fine, "a": a, "decay": decay}

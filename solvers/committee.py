@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate
 
 from theorylab._validate import check_int, check_nonnegative, check_positive, check_shape
 from theorylab.trajectory import Trajectory
@@ -207,11 +206,11 @@ def exact_flow(t, X, y, st: CommitteeState, *, X_test=None, y_test=None, beta=No
         return np.concatenate([dw, dM.ravel()])
 
     s0 = np.concatenate([st.wbar0, np.asarray(st.M0).ravel()])
-    sol = integrate.solve_ivp(rhs, (0.0, float(t.max())), s0, t_eval=t, rtol=rtol, atol=atol, method="DOP853")
-    wbar = sol.y[:D].T
-    M = sol.y[D:].T.reshape(-1, D, D)
+    sol = solve_at(rhs, s0, t, name="exact_flow", rtol=rtol, atol=atol, method="DOP853")
+    wbar = sol[:, :D]
+    M = sol[:, D:].reshape(-1, D, D)
     train = np.array([np.mean((outputs(X, w, m, st) - y) ** 2) for w, m in zip(wbar, M)])
-    return _finish(sol.t, {"train_loss": train, "wbar": wbar, "M": M}, st, X_test, y_test, beta,
+    return _finish(t, {"train_loss": train, "wbar": wbar, "M": M}, st, X_test, y_test, beta,
                    {"time": "gradient-flow time t = eta * step of L = (1/P) sum (f - y)^2", "solver": "exact_flow"})
 
 

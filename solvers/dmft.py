@@ -164,6 +164,10 @@ def dmft_deep_linear(t_max: float, y_norm: float, gamma0: float, depth: int, *, 
             d[k + 1] = d[k] * np.exp(-K[k] * dt)
         return d, K
 
+    def mix(old, new):
+        """Damped update; entries the layer loop never rewrote (Phi^0, G^{L+1}, A^0, B^L) stay as they are."""
+        return [o if o is n else (1 - damping) * o + damping * n for o, n in zip(old, new)]
+
     delta, _ = residual(Phi, G)
     change = np.inf
     for it in range(1, max_iter + 1):
@@ -179,10 +183,7 @@ def dmft_deep_linear(t_max: float, y_norm: float, gamma0: float, depth: int, *, 
             newG[l] = QR @ Phi[l - 1] @ QR.T + gx @ G[l + 1] @ gx.T
             newA[l] = RP
             newB[l - 1] = QR
-        mix = lambda old, new: [o if o is None or o is n else (1 - damping) * o + damping * n  # noqa: E731
-                                for o, n in zip(old, new)]
         Phi, G, A, B = mix(Phi, newPhi), mix(G, newG), mix(A, newA), mix(B, newB)
-        B[L] = np.zeros((T, T))
         new_delta, K = residual(Phi, G)
         change = float(np.max(np.abs(new_delta - delta)))
         delta = new_delta

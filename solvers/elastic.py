@@ -121,7 +121,7 @@ def estimate_AB(means, model: str = "I") -> tuple[np.ndarray, np.ndarray]:
     rest = proj - s[:, None, None] * U[None]
     g_s = np.log(np.abs(s) / abs(s[0]))                                                    # (A - B)/K
     g_r = np.log(np.linalg.norm(rest.reshape(T, -1), axis=1) / np.linalg.norm(rest[0]))   # (A + B/(K-1))/K
-    B = K * (g_r - g_s) * (K - 1) / K
+    B = (K - 1) * (g_r - g_s)
     A = K * g_s + B
     return A, B
 

@@ -22,22 +22,16 @@ from scipy import linalg
 
 from theorylab._validate import check_int, check_nonnegative
 from theorylab.rng import as_generator
+from theorylab.tasks.graph_walks import adjacency, random_walks
 
 __all__ = ["laplacian", "spectrum", "spectral_embedding", "dirichlet_energy", "normalized_energy",
            "rayleigh_quotient", "subspace_overlap", "pca", "heat_flow", "neighbour_mixing",
            "bigram_accuracy_exact", "bigram_accuracy_mc", "edge_coverage_iid", "connection_length_mc"]
 
 
-def _adj(A) -> np.ndarray:
-    """Adjacency from an array or a networkx graph, validated (see ``tasks.graph_walks.adjacency``)."""
-    from theorylab.tasks.graph_walks import adjacency
-
-    return adjacency(A)
-
-
 def laplacian(A) -> np.ndarray:
     """``L = D - A``."""
-    A = _adj(A)
+    A = adjacency(A)
     return np.diag(A.sum(axis=1)) - A
 
 
@@ -105,7 +99,7 @@ def heat_flow(X0, A, taus) -> np.ndarray:
 
 def neighbour_mixing(X, A) -> np.ndarray:
     """One step ``x_i + mean_{j ~ i} x_j`` (a previous-token / induction mechanism)."""
-    A = _adj(A)
+    A = adjacency(A)
     X = np.asarray(X, float)
     return X + (A / A.sum(axis=1, keepdims=True)) @ X
 
@@ -124,7 +118,7 @@ def bigram_accuracy_exact(A, t_max: int) -> np.ndarray:
     and the first-visit probabilities follow exactly from the walk killed on entering ``v``
     (a taboo walk): ``O(n^3 t_max)`` in all.
     """
-    A = _adj(A)
+    A = adjacency(A)
     t_max = check_int("t_max", t_max)
     n = len(A)
     deg = A.sum(axis=1)
@@ -152,9 +146,7 @@ def bigram_accuracy_mc(A, t_max: int, n_walks: int = 2000, *, smoothing: float =
     ``c_u = 0``).  Accuracy = mass on the true neighbours.  Returns the mean and its
     standard error over ``n_walks`` walks, each (t_max,).
     """
-    from theorylab.tasks.graph_walks import random_walks
-
-    A = _adj(A)
+    A = adjacency(A)
     t_max, n_walks = check_int("t_max", t_max), check_int("n_walks", n_walks)
     check_nonnegative("smoothing", smoothing)
     n = len(A)
@@ -190,9 +182,7 @@ def connection_length_mc(A, n_trials: int = 500, *, rng, walk: bool = False) -> 
     as the steps of one random walk (``walk=True``: the cover time).  The median is the
     percolation prediction of the transition length.
     """
-    from theorylab.tasks.graph_walks import random_walks
-
-    A = _adj(A)
+    A = adjacency(A)
     g = as_generator(rng)
     n = len(A)
     n_trials = check_int("n_trials", n_trials)

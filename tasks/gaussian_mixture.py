@@ -24,7 +24,7 @@ import numpy as np
 from theorylab._validate import check_choice, check_int, check_nonnegative, check_positive
 from theorylab.rng import as_generator
 
-__all__ = ["MixtureConfig", "Mixture", "make_mixture"]
+__all__ = ["MixtureConfig", "Mixture", "make_mixture", "mixture_means"]
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,8 @@ class Mixture:
         return mu.T @ mu / len(mu) + self.config.noise**2 * np.eye(self.config.d)
 
 
-def make_mixture(config: MixtureConfig, *, rng) -> Mixture:
-    """Draw ``n`` points per fine class (fine offsets from the same generator when random)."""
-    g = as_generator(rng)
+def mixture_means(config: MixtureConfig, *, rng=0) -> tuple[np.ndarray, np.ndarray]:
+    """Coarse means ``m_c`` (C, d) and fine means ``mu_{c,s}`` (C, S, d); ``rng`` only matters for random offsets."""
     C, S, d = config.C, config.S, config.d
     m = np.zeros((C, d))
     m[np.arange(C), np.arange(C)] = config.coarse_sep / np.sqrt(2)
@@ -99,9 +98,16 @@ def make_mixture(config: MixtureConfig, *, rng) -> Mixture:
         for c in range(C):
             v[c, :, C + c * (S - 1): C + (c + 1) * (S - 1)] = simplex
     else:
-        v = g.normal(size=(C, S, d))
+        v = as_generator(rng).normal(size=(C, S, d))
         v /= np.linalg.norm(v, axis=-1, keepdims=True)
-    mu = m[:, None, :] + config.fine_offset * v
+    return m, m[:, None, :] + config.fine_offset * v
+
+
+def make_mixture(config: MixtureConfig, *, rng) -> Mixture:
+    """Draw ``n`` points per fine class (fine offsets from the same generator when random)."""
+    g = as_generator(rng)
+    C, S, d = config.C, config.S, config.d
+    m, mu = mixture_means(config, rng=g)
     fine = np.repeat(np.arange(C * S), config.n)
     x = mu.reshape(C * S, d)[fine] + config.noise * g.normal(size=(len(fine), d))
     return Mixture(config, x, fine // S, fine, mu, m)

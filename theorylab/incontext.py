@@ -142,6 +142,13 @@ def representation_geometry(model, config: WalkCorpusConfig, positions, *, windo
                 out["overlap"][layer, j, s] = gs.subspace_overlap(scores, Z)
                 if np.isnan(pcs[layer, j, 0, 0]):             # the first sequence with every node seen
                     pcs[layer, j] = scores
-    res = {k: np.nanmean(v, axis=-1) if np.isfinite(v).any() else np.full(shape, np.nan) for k, v in out.items()}
+    res = {k: _mean_over_complete(v) for k, v in out.items()}
     res["pcs"] = pcs
     return res
+
+
+def _mean_over_complete(v: np.ndarray) -> np.ndarray:
+    """Mean over the last axis of the finite entries; NaN (without a warning) where there are none."""
+    ok = np.isfinite(v)
+    n = ok.sum(axis=-1)
+    return np.where(n > 0, np.where(ok, v, 0.0).sum(axis=-1) / np.maximum(n, 1), np.nan)

@@ -44,6 +44,15 @@ def _check(H, y, n_classes=None):
     return H, y_idx, len(classes)
 
 
+def _check_fine(H, coarse, fine):
+    """``_check`` on the coarse labels, plus fine labels of the same length."""
+    H, coarse_idx, _ = _check(H, coarse)
+    fine = np.asarray(fine)
+    if len(fine) != len(H):
+        raise ValueError(f"fine labels and features must have the same length, got {len(fine)} and {len(H)}")
+    return H, coarse_idx, fine
+
+
 def class_statistics(H, y, n_classes: int | None = None) -> dict[str, np.ndarray]:
     """Class means (C, p), global mean, centred means, ``Sigma_W``, ``Sigma_B`` and per-class variances."""
     H, y, C = _check(H, y, n_classes)
@@ -113,10 +122,7 @@ def fine_clustering_accuracy(H, coarse, fine, *, rng=0, n_init: int = 5) -> floa
     Returns the fraction of samples whose matched cluster is their fine class.  The best of
     ``n_init`` seeded k-means++ runs (lowest inertia) is used per coarse class.
     """
-    H, coarse_idx, _ = _check(H, coarse)
-    fine = np.asarray(fine)
-    if len(fine) != len(H):
-        raise ValueError(f"fine labels and features must have the same length, got {len(fine)} and {len(H)}")
+    H, coarse_idx, fine = _check_fine(H, coarse, fine)
     base = int(as_generator(rng).integers(2**62))
     correct = 0
     for c in np.unique(coarse_idx):
@@ -167,10 +173,7 @@ def _kmeans(X: np.ndarray, k: int, g: np.random.Generator, n_iter: int = 100) ->
 
 def fine_variance_ratio(H, coarse, fine) -> float:
     """``tr Sigma_W^fine / tr Sigma_B^{fine|coarse}``: within-fine spread over between-fine spread inside coarse."""
-    H, coarse_idx, _ = _check(H, coarse)
-    fine = np.asarray(fine)
-    if len(fine) != len(H):
-        raise ValueError(f"fine labels and features must have the same length, got {len(fine)} and {len(H)}")
+    H, coarse_idx, fine = _check_fine(H, coarse, fine)
     within = between = 0.0
     for c in np.unique(coarse_idx):
         Xc, fc = H[coarse_idx == c], fine[coarse_idx == c]
