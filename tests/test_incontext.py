@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from theorylab.incontext import class_means, representation_geometry, rule_following_accuracy, train_on_walks
+from theorylab.incontext import (class_means, lr_factor, representation_geometry, rule_following_accuracy,
+                                 train_on_walks)
 from theorylab.nets import CausalTransformer
 from theorylab.solvers.graph_spectral import bigram_accuracy_exact
 from theorylab.tasks.graph_walks import WalkCorpusConfig, adjacency, grid_graph, make_walk_batch, ring_graph
@@ -23,6 +24,45 @@ def test_transformer_is_seeded_causal_and_leaves_the_global_rng_alone():
     assert not torch.allclose(a(tok2)[:, 8:], logits[:, 8:])
     with pytest.raises(ValueError, match="divisible"):
         CausalTransformer(20, 10, 1, 4)
+
+
+def test_copying_attention_adds_a_convex_mix_of_normalised_inputs_in_the_same_coordinates():
+    m = CausalTransformer(12, 32, 1, 4, d_mlp=0, ov="identity", embed_init="orthogonal", seed=1, dtype="float64")
+    E = m.embed.weight.detach()
+    assert torch.allclose(E @ E.T, 32 * torch.eye(12, dtype=E.dtype), atol=1e-5)  # orthogonal rows (float32 init)
+    tok = torch.as_tensor([[3, 5, 3, 7, 1, 5]])
+    _, hidden = m(tok, return_hidden=True)
+    blk = m.blocks[0]
+    ln = blk.ln1(hidden[0, 0])                             # the values: normalised inputs, no projection
+    update = hidden[1, 0] - hidden[0, 0]
+    assert torch.allclose(update[0], ln[0], atol=1e-12)   # position 0 can only attend to itself
+    # at every position, each head's 8-dim slice is a combination of the (at most 6) earlier values' slices
+    for t in range(1, 6):
+        for h in range(4):
+            sl = slice(8 * h, 8 * h + 8)
+            V, u = ln[: t + 1, sl].detach().numpy().T, update[t, sl].detach().numpy()
+            w = np.linalg.lstsq(V, u, rcond=None)[0]
+            np.testing.assert_allclose(V @ w, u, atol=1e-10)
+    assert not any("mlp" in name for name, _ in m.named_parameters())
+    with pytest.raises(ValueError, match="vocab_size <= d_model"):
+        CausalTransformer(20, 16, 1, 4, embed_init="orthogonal")
+    with pytest.raises(ValueError, match="ov"):
+        CausalTransformer(12, 16, 1, 4, ov="copy")
+    with pytest.raises(ValueError, match="d_mlp"):
+        CausalTransformer(12, 16, 1, 4, d_mlp=-1)
+
+
+def test_learning_rate_schedules():
+    steps = 1000
+    const = np.array([lr_factor(s, steps, "constant") for s in range(steps)])
+    cos = np.array([lr_factor(s, steps, "cosine") for s in range(steps + 1)])
+    np.testing.assert_allclose(const[:100], np.arange(1, 101) / 100)          # linear warm-up
+    assert np.all(const[100:] == 1)
+    assert cos[-1] == pytest.approx(0, abs=1e-15) and cos[steps // 2] == pytest.approx(0.5)
+    assert np.all(np.diff(cos[100:]) < 0)                                     # decreasing after the warm-up
+    cfg = WalkCorpusConfig(ring_graph(5), 8, 17)
+    with pytest.raises(ValueError, match="schedule"):
+        train_on_walks(CausalTransformer(8, 8, 1, 2, seed=0), cfg, steps=3, batch=2, schedule="linear")
 
 
 class _Oracle(torch.nn.Module):

@@ -20,26 +20,32 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from theorylab._validate import check_int, check_positive
+from theorylab._validate import check_choice, check_int, check_positive
 from theorylab.rng import as_generator
 from theorylab.solvers import graph_spectral as gs
 from theorylab.tasks.graph_walks import WalkCorpusConfig, adjacency, make_walk_batch
 from theorylab.trajectory import Trajectory
 
-__all__ = ["train_on_walks", "rule_following_accuracy", "class_means", "representation_geometry"]
+__all__ = ["train_on_walks", "lr_factor", "rule_following_accuracy", "class_means", "representation_geometry"]
 
 
 def train_on_walks(model, config: WalkCorpusConfig, *, steps: int, batch: int = 32, lr: float = 3e-3,
-                   weight_decay: float = 0.0, rng=0, record_every: int = 50, progress: bool = False) -> Trajectory:
-    """AdamW on next-token cross-entropy over fresh batches of walks; returns the loss curve (t = step)."""
+                   weight_decay: float = 0.0, rng=0, record_every: int = 50, progress: bool = False,
+                   schedule: str = "constant") -> Trajectory:
+    """AdamW on next-token cross-entropy over fresh batches of walks; returns the loss curve (t = step).
+
+    The learning rate warms up linearly over 100 steps, then stays (``schedule="constant"``) or
+    follows a cosine to zero at ``steps`` (``"cosine"``).
+    """
     from tqdm.auto import tqdm
 
     steps, batch, record_every = check_int("steps", steps), check_int("batch", batch), check_int("record_every",
                                                                                                    record_every)
     check_positive("lr", lr)
+    check_choice("schedule", schedule, ("constant", "cosine"))
     g = as_generator(rng)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 100))   # 100-step warm-up
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, steps, schedule))
     ts, losses = [], []
     running = []
     model.train()
@@ -60,6 +66,13 @@ def train_on_walks(model, config: WalkCorpusConfig, *, steps: int, batch: int = 
     return Trajectory(np.asarray(ts, float), {"loss": np.asarray(losses)},
                       {"time": "t = optimiser step", "loss": "mean next-token cross-entropy", "lr": lr,
                        "batch": batch})
+
+
+def lr_factor(step: int, steps: int, schedule: str) -> float:
+    """Learning-rate multiplier before optimiser step ``step + 1``: linear warm-up over 100 steps, times
+    1 (``"constant"``) or ``(1 + cos(pi step / steps)) / 2`` (``"cosine"``, zero at ``steps``)."""
+    decay = 0.5 * (1 + np.cos(np.pi * min(step, steps) / steps)) if schedule == "cosine" else 1.0
+    return min(1.0, (step + 1) / 100) * decay
 
 
 @torch.no_grad()

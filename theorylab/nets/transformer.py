@@ -29,13 +29,16 @@ __all__ = ["CausalTransformer"]
 
 
 class _Block(nn.Module):
-    def __init__(self, d: int, n_heads: int, d_mlp: int, shift: bool):
+    def __init__(self, d: int, n_heads: int, d_mlp: int, shift: bool, copy: bool = False):
         super().__init__()
         self.n_heads, self.shift = n_heads, shift
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.q, self.k, self.v, self.o = (nn.Linear(d, d, bias=False) for _ in range(4))
+        self.q, self.k = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
+        # copy: values and output are the identity (W_OV = I), each head moving its own slice of the stream
+        self.v, self.o = (nn.Identity(), nn.Identity()) if copy else (nn.Linear(d, d, bias=False),
+                                                                      nn.Linear(d, d, bias=False))
         self.k_prev = nn.Linear(d, d, bias=False) if shift else None
-        self.mlp = nn.Sequential(nn.Linear(d, d_mlp), nn.GELU(), nn.Linear(d_mlp, d))
+        self.mlp = nn.Sequential(nn.Linear(d, d_mlp), nn.GELU(), nn.Linear(d_mlp, d)) if d_mlp else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, d = x.shape
@@ -48,7 +51,7 @@ class _Block(nn.Module):
         att = nn.functional.scaled_dot_product_attention(split(self.q(h)), split(k), split(self.v(h)),
                                                          is_causal=True)
         x = x + self.o(att.transpose(1, 2).reshape(B, T, d))
-        return x + self.mlp(self.ln2(x))
+        return x if self.mlp is None else x + self.mlp(self.ln2(x))
 
 
 class CausalTransformer(nn.Module):
@@ -66,6 +69,7 @@ class CausalTransformer(nn.Module):
 
     def __init__(self, vocab_size: int, d_model: int = 64, n_layers: int = 2, n_heads: int = 4, *,
                  d_mlp: int | None = None, position: str = "shift", max_len: int = 1024, tie_embeddings: bool = False,
+                 ov: str = "learned", embed_init: str = "normal",
                  seed: int = 0, dtype="float32", device=None):
         super().__init__()
         self.vocab_size = check_int("vocab_size", vocab_size)
@@ -75,11 +79,16 @@ class CausalTransformer(nn.Module):
         if d % n_heads:
             raise ValueError(f"d_model ({d}) must be divisible by n_heads ({n_heads})")
         check_choice("position", position, ("shift", "learned"))
+        check_choice("ov", ov, ("learned", "identity"))
+        check_choice("embed_init", embed_init, ("normal", "orthogonal"))
+        if embed_init == "orthogonal" and vocab_size > d_model:
+            raise ValueError(f"embed_init='orthogonal' needs vocab_size <= d_model, got {vocab_size} > {d_model}")
         self.position, self.max_len = position, check_int("max_len", max_len)
         with torch.random.fork_rng(devices=[]):         # module constructors draw from the global RNG: undo it
             self.embed = nn.Embedding(vocab_size, d)
             self.pos = nn.Embedding(max_len, d) if position == "learned" else None
-            self.blocks = nn.ModuleList(_Block(d, n_heads, d_mlp or 4 * d, position == "shift")
+            d_mlp = 4 * d if d_mlp is None else check_int("d_mlp", d_mlp, minimum=0)
+            self.blocks = nn.ModuleList(_Block(d, n_heads, d_mlp, position == "shift", ov == "identity")
                                         for _ in range(n_layers))
             self.ln_f = nn.LayerNorm(d)
             self.head = nn.Linear(d, vocab_size, bias=False)
@@ -87,7 +96,10 @@ class CausalTransformer(nn.Module):
         g = torch.Generator().manual_seed(int(seed))
         with torch.no_grad():
             for name, p in self.named_parameters():
-                if name.startswith(("embed", "pos")):
+                if name == "embed.weight" and embed_init == "orthogonal":     # orthogonal rows of norm sqrt(d)
+                    q, _ = torch.linalg.qr(torch.randn(p.shape[1], p.shape[0], generator=g, dtype=torch.float64))
+                    p.copy_(q.T * math.sqrt(p.shape[1]))
+                elif name.startswith(("embed", "pos")):
                     p.copy_(torch.randn(p.shape, generator=g))
                 elif p.dim() == 2:
                     p.copy_(torch.randn(p.shape, generator=g) / math.sqrt(p.shape[1]))
