@@ -29,6 +29,7 @@ FIGURES = (
     "grok_fig10",
     "graph_theory",
     "graph_fig1",
+    "graph_prior",
     "le_sde_phase",
     "coarse_linear",
     "coarse_mlp",
