@@ -16,7 +16,7 @@ SMALL = {
     "deep_linear_explorer.ipynb": dict(SVALS=(2.0, 1.0), U0=1e-3, LR=5e-3, T_MAX=6.0, SEEDS=2, DEPTHS=(2, 4),
                                        ALPHAS=(0.5, 2.0)),
     "coarse_label_explorer.ipynb": dict(N_PER_FINE=150, MLP_STEPS=200, RATIOS=(0.5, 2.0)),
-    "graph_explorer.ipynb": dict(ROWS=3, COLS=3, T_MAX=80, N_WALKS=800, STEPS=100, D_MODEL=16, TRAIN_LEN=32),
+    "graph_explorer.ipynb": dict(ROWS=3, COLS=3, T_MAX=80, N_WALKS=800, STEPS=100, D_MODEL=24, TRAIN_LEN=32),
     "grokking_explorer.ipynb": dict(D=12, N=40, P=40, EPS=0.2, STEPS=1500, CHECK_STEPS=200, ALPHAS=(0.5, 1.0, 2.0),
                                     EPS_LIST=(0.1, 0.2, 0.4), PS=(20, 40, 240), WIDTHS=(64, 256)),
     "sim_explorer.ipynb": dict(MU=(1.0, 2.0), SIGMA2=(0.05, 0.05), DIVERSITIES=(0.05, 2.0), RATIOS=(1.0, 8.0),
