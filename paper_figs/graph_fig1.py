@@ -136,7 +136,8 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
         ax.legend(fontsize=6)
         ax2 = ax.twinx()
         ax2.semilogx(ctx, acc, color="gray", lw=0.8)
-        ax2.set_ylabel("accuracy", color="gray", fontsize=7)
+        ax2.tick_params(labelsize=6, colors="gray")
+        ax.set_title("grey: accuracy (right axis)", fontsize=6)
         ax = axes[0, 2]
         ax.plot(loss.t, loss["loss"], color=COLORS[2])
         ax.set_xlabel("optimiser step")
