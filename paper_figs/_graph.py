@@ -1,6 +1,7 @@
 """Shared by the graph-tracing figures: the model they train and its weight cache."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from theorylab import Cache, Trajectory
@@ -31,3 +32,16 @@ def trained_model(fig_id: str, p: dict, cfg: WalkCorpusConfig, cache: Cache, mod
         torch.save(model.state_dict(), weights)
         loss.save(stored)                         # written last: marks the entry complete
     return model, loss
+
+
+def draw_graph(ax, X, A, title):
+    """Points ``X[:, :2]`` in a plane with the graph's edges between neighbours."""
+    if not np.all(np.isfinite(X)):
+        ax.set_title(title + " (not every node in the window)", fontsize=6)
+        return
+    i, j = np.nonzero(np.triu(A))
+    ax.plot(np.stack([X[i, 0], X[j, 0]]), np.stack([X[i, 1], X[j, 1]]), color="gray", lw=0.6)
+    ax.scatter(X[:, 0], X[:, 1], c=np.arange(len(X)), cmap="viridis", s=16, zorder=3)
+    ax.set_title(title, fontsize=6)
+    ax.set_xticks([])
+    ax.set_yticks([])

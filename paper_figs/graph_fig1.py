@@ -43,7 +43,7 @@ from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers import graph_spectral as gs
 from theorylab.tasks.graph_walks import WalkCorpusConfig, adjacency, grid_graph, hex_graph, ring_graph
 
-from ._graph import trained_model
+from ._graph import draw_graph, trained_model
 
 ID = "graph_fig1"
 QUICK_SECONDS = 100  # measured quick-mode cost on 2 CPU cores (training dominates): schedules it first
@@ -143,11 +143,11 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
         ax.set_xlabel("optimiser step")
         ax.set_ylabel("next-token cross-entropy")
         ax = axes[0, 3]
-        _draw(ax, Z, A, "spectral embedding (z2, z3)")
+        draw_graph(ax, Z, A, "spectral embedding (z2, z3)")
         for j, pos in enumerate(p["positions"][-3:]):
             k = len(p["positions"]) - 3 + j
-            _draw(axes[1, j], geo["pcs"][-1, k], A, f"last layer, context {pos}: overlap {last[k]:.2f}")
-        _draw(axes[1, 3], gs.pca(gs.neighbour_mixing(E, A), 2)[0], A,
+            draw_graph(axes[1, j], geo["pcs"][-1, k], A, f"last layer, context {pos}: overlap {last[k]:.2f}")
+        draw_graph(axes[1, 3], gs.pca(gs.neighbour_mixing(E, A), 2)[0], A,
               f"theory: e_i + mean of neighbours (overlap {mix_overlap:.2f})")
         ax = axes[2, 0]
         for k, (name, o) in enumerate(others.items()):
@@ -167,9 +167,10 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
                     axes[2, z_col].set_axis_off()
                 continue
             o = others[name]
-            _draw(axes[2, pca_col], o["pcs"], o["A"], f"{name}, context {p['other_len']}: overlap {o['overlap']:.2f}")
+            draw_graph(axes[2, pca_col], o["pcs"], o["A"],
+                       f"{name}, context {p['other_len']}: overlap {o['overlap']:.2f}")
             if z_col is not None:
-                _draw(axes[2, z_col], gs.spectral_embedding(o["A"], 2), o["A"], f"{name}: spectral embedding")
+                draw_graph(axes[2, z_col], gs.spectral_embedding(o["A"], 2), o["A"], f"{name}: spectral embedding")
         fig.suptitle(f"{TITLE}; trained {p['steps']} steps", fontsize=8)
         fig.subplots_adjust(wspace=0.45, hspace=0.4)
         path = save_figure(fig, out_dir, ID)
@@ -181,16 +182,3 @@ def _first(acc, level):
     """First context length (1-based) where ``acc >= level`` (one past the end if never: a lower bound)."""
     hit = np.flatnonzero(acc >= level)
     return float(hit[0] + 1) if hit.size else float(len(acc) + 1)
-
-
-def _draw(ax, X, A, title):
-    """Points in a plane with graph edges between neighbours."""
-    if not np.all(np.isfinite(X)):
-        ax.set_title(title + " (not every node in the window)", fontsize=6)
-        return
-    i, j = np.nonzero(np.triu(A))
-    ax.plot(np.stack([X[i, 0], X[j, 0]]), np.stack([X[i, 1], X[j, 1]]), color="gray", lw=0.6)
-    ax.scatter(X[:, 0], X[:, 1], c=np.arange(len(X)), cmap="viridis", s=16, zorder=3)
-    ax.set_title(title, fontsize=6)
-    ax.set_xticks([])
-    ax.set_yticks([])

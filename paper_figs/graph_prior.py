@@ -29,12 +29,12 @@ import torch
 
 from theorylab import Agreement, Cache, FigureResult
 from theorylab.figures import figure_maker, save_figure
-from theorylab.incontext import class_means
+from theorylab.incontext import class_means, finite_mean
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers import graph_spectral as gs
 from theorylab.tasks.graph_walks import WalkCorpusConfig, adjacency, grid_graph, random_walks, ring_graph
 
-from ._graph import trained_model
+from ._graph import draw_graph, trained_model
 
 ID = "graph_prior"
 QUICK_SECONDS = 70  # measured quick-mode cost on 2 CPU cores (training dominates): schedules it early
@@ -77,10 +77,9 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
     node_of = np.full((len(labels), p["vocab"]), -1)
     np.put_along_axis(node_of, labels, np.arange(16)[None].repeat(len(labels), 0), axis=1)
     ring_nbr = np.zeros((len(labels), p["eval_len"], 16))
-    cur = tokens
-    is_prior = cur < k
+    is_prior = tokens < k
     for shift in (-1, 1):
-        nb_node = node_of[np.arange(len(labels))[:, None], (cur + shift) % k]                   # valid where prior
+        nb_node = node_of[np.arange(len(labels))[:, None], (tokens + shift) % k]                   # valid where prior
         np.put_along_axis(ring_nbr, np.where(is_prior, nb_node, 0)[..., None], 1.0, axis=2)
     ring_nbr *= is_prior[..., None]
     grid_nbr = A[nodes]
@@ -119,9 +118,10 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
             if np.isfinite(Xp).all():
                 ring_ov[j, s] = gs.subspace_overlap(gs.pca(Xp, 2)[0], Zr)
             if np.isfinite(X).all():
-                grid_ov[j, s] = gs.subspace_overlap(gs.pca(X, 2)[0], Zg)
-                pcs.setdefault(pos, (s, gs.pca(X, 2)[0]))
-    ring_ov_m, grid_ov_m = _finite_mean(ring_ov), _finite_mean(grid_ov)
+                scores = gs.pca(X, 2)[0]
+                grid_ov[j, s] = gs.subspace_overlap(scores, Zg)
+                pcs.setdefault(pos, (s, scores))
+    ring_ov_m, grid_ov_m = finite_mean(ring_ov), finite_mean(grid_ov)
     agreements = [
         Agreement(f"early context (1..{e}): mass on the memorised ring neighbours vs chance", "ratio to chance",
                   ring_early / chance, 1.5, higher_is_better=True, detail={"mass": ring_early, "chance": chance}),
@@ -157,8 +157,7 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
         shown = sorted(pcs)
         for ax, pos in zip(axes[0, 2:], (shown[0], shown[-1]) if shown else ()):
             s, X = pcs[pos]
-            _draw_with_ring(ax, X, A, node_of[s, :k])
-            ax.set_title(f"last layer, context {pos}: grid (solid), prior ring (dashed)", fontsize=6)
+            _draw_with_ring(ax, X, A, node_of[s, :k], f"last layer, context {pos}: grid (solid), prior ring (dashed)")
         fig.suptitle(f"{TITLE}; trained {p['steps']} steps", fontsize=8)
         fig.subplots_adjust(wspace=0.35)
         path = save_figure(fig, out_dir, ID)
@@ -166,18 +165,10 @@ def make(out_dir, p: dict, cache: Cache, mode: str) -> FigureResult:
                         "tokens; t = optimiser step (training, cross-entropy)", mode)
 
 
-def _finite_mean(v):
-    """Row means over the finite entries; NaN where a row has none."""
-    ok = np.isfinite(v)
-    return np.where(ok.any(1), np.where(ok, v, 0).sum(1) / np.maximum(ok.sum(1), 1), np.nan)
-
-
-def _draw_with_ring(ax, X, A, ring_nodes):
-    i, j = np.nonzero(np.triu(A))
-    ax.plot(np.stack([X[i, 0], X[j, 0]]), np.stack([X[i, 1], X[j, 1]]), color="gray", lw=0.6)
+def _draw_with_ring(ax, X, A, ring_nodes, title):
+    """The grid drawing of ``draw_graph`` with the prior ring's edges dashed and its nodes in red."""
+    draw_graph(ax, X, A, title)
     r = np.asarray(ring_nodes)
     a, b = r, np.roll(r, -1)
     ax.plot(np.stack([X[a, 0], X[b, 0]]), np.stack([X[a, 1], X[b, 1]]), color=COLORS[1], lw=0.8, ls="--")
-    ax.scatter(X[:, 0], X[:, 1], c=["C3" if q in set(r.tolist()) else "C0" for q in range(len(X))], s=14, zorder=3)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.scatter(X[r, 0], X[r, 1], color=COLORS[1], s=16, zorder=4)

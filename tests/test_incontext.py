@@ -26,7 +26,7 @@ def test_transformer_is_seeded_causal_and_leaves_the_global_rng_alone():
         CausalTransformer(20, 10, 1, 4)
 
 
-def test_copying_attention_adds_a_convex_mix_of_normalised_inputs_in_the_same_coordinates():
+def test_copying_attention_adds_a_combination_of_normalised_inputs_in_the_same_coordinates():
     m = CausalTransformer(12, 32, 1, 4, d_mlp=0, ov="identity", embed_init="orthogonal", seed=1, dtype="float64")
     E = m.embed.weight.detach()
     assert torch.allclose(E @ E.T, 32 * torch.eye(12, dtype=E.dtype), atol=1e-5)  # orthogonal rows (float32 init)

@@ -26,7 +26,8 @@ from theorylab.solvers import graph_spectral as gs
 from theorylab.tasks.graph_walks import WalkCorpusConfig, adjacency, make_walk_batch
 from theorylab.trajectory import Trajectory
 
-__all__ = ["train_on_walks", "lr_factor", "rule_following_accuracy", "class_means", "representation_geometry"]
+__all__ = ["train_on_walks", "lr_factor", "rule_following_accuracy", "class_means", "representation_geometry",
+           "finite_mean"]
 
 
 def train_on_walks(model, config: WalkCorpusConfig, *, steps: int, batch: int = 32, lr: float = 3e-3,
@@ -155,12 +156,12 @@ def representation_geometry(model, config: WalkCorpusConfig, positions, *, windo
                 out["overlap"][layer, j, s] = gs.subspace_overlap(scores, Z)
                 if np.isnan(pcs[layer, j, 0, 0]):             # the first sequence with every node seen
                     pcs[layer, j] = scores
-    res = {k: _mean_over_complete(v) for k, v in out.items()}
+    res = {k: finite_mean(v) for k, v in out.items()}
     res["pcs"] = pcs
     return res
 
 
-def _mean_over_complete(v: np.ndarray) -> np.ndarray:
+def finite_mean(v: np.ndarray) -> np.ndarray:
     """Mean over the last axis of the finite entries; NaN (without a warning) where there are none."""
     ok = np.isfinite(v)
     n = ok.sum(axis=-1)

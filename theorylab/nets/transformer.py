@@ -1,7 +1,11 @@
 r"""A small causal transformer, from scratch, that exposes its residual stream.
 
-Pre-LayerNorm blocks (multi-head causal self-attention + GELU MLP) on token
-embeddings.  Position enters in one of two ways:
+Pre-LayerNorm blocks (multi-head causal self-attention + GELU MLP; ``d_mlp=0``
+leaves the MLP out) on token embeddings.  ``ov="identity"`` makes every head a
+*copying* head: no value or output projection (W_OV = I), so each head adds the
+attention-weighted mean of the normalised stream in its own slice of the
+coordinates -- the neighbour-mixing mechanism of Park et al. (ICLR 2025).
+Position enters in one of two ways:
 
 * ``position="shift"`` (default): no positional embedding; each block's attention
   keys also see the *previous* token's normalised residual (a one-step token shift,
@@ -32,12 +36,13 @@ class _Block(nn.Module):
     def __init__(self, d: int, n_heads: int, d_mlp: int, shift: bool, copy: bool = False):
         super().__init__()
         self.n_heads, self.shift = n_heads, shift
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.ln1 = nn.LayerNorm(d)
         self.q, self.k = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
         # copy: values and output are the identity (W_OV = I), each head moving its own slice of the stream
         self.v, self.o = (nn.Identity(), nn.Identity()) if copy else (nn.Linear(d, d, bias=False),
                                                                       nn.Linear(d, d, bias=False))
         self.k_prev = nn.Linear(d, d, bias=False) if shift else None
+        self.ln2 = nn.LayerNorm(d) if d_mlp else None
         self.mlp = nn.Sequential(nn.Linear(d, d_mlp), nn.GELU(), nn.Linear(d_mlp, d)) if d_mlp else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -60,10 +65,13 @@ class CausalTransformer(nn.Module):
     Parameters
     ----------
     vocab_size, d_model, n_layers, n_heads : int >= 1 (``d_model`` divisible by ``n_heads``)
-    d_mlp : hidden width of each MLP (default ``4 d_model``)
+    d_mlp : hidden width of each MLP (default ``4 d_model``; 0: attention-only blocks)
     position : "shift" or "learned" (see module doc);  max_len : for "learned"
     tie_embeddings : share the token embedding with the output layer (so what the model predicts
         and what it reads live in one space)
+    ov : "learned" (value and output projections) or "identity" (copying heads, see module doc)
+    embed_init : "normal" (N(0, 1) entries) or "orthogonal" (orthogonal rows of norm sqrt(d_model);
+        needs ``vocab_size <= d_model``)
     seed : initialisation seed
     """
 
