@@ -20,7 +20,6 @@ import importlib
 import json
 import multiprocessing
 import os
-import platform
 import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -30,9 +29,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from paper_figs import FIGURES  # noqa: E402
+from paper_figs import FIGURES as LEGACY  # noqa: E402
 from theorylab import Cache  # noqa: E402
-from theorylab.figures import MODES, FigureResult  # noqa: E402
+from theorylab.figures import MODES, FigureResult, discover, finite_rows  # noqa: E402
+from theorylab.report import write_report  # noqa: E402
+
+DECLARED = discover("paper_figs")
+FIGURES = tuple(DECLARED) + tuple(f for f in LEGACY if f not in DECLARED)
+
+
+def _quick_seconds(fid: str) -> float:
+    if fid in DECLARED:
+        return DECLARED[fid].quick_seconds
+    return getattr(importlib.import_module(f"paper_figs.{fid}"), "QUICK_SECONDS", 0)
 
 
 def _make_one(fid: str, mode: str, out: str, use_cache: bool, threads: int | None) -> FigureResult:
@@ -41,10 +50,13 @@ def _make_one(fid: str, mode: str, out: str, use_cache: bool, threads: int | Non
         import torch
 
         torch.set_num_threads(threads)
-    module = importlib.import_module(f"paper_figs.{fid}")
     cache = Cache(Path(out) / "cache" if use_cache else None)
     t0 = time.perf_counter()
-    res = module.make(Path(out), mode=mode, cache=cache)
+    if fid in DECLARED:
+        res = DECLARED[fid].make(Path(out), mode=mode, cache=cache)
+    else:
+        module = importlib.import_module(f"paper_figs.{fid}")
+        res = module.make(Path(out), mode=mode, cache=cache)
     res.seconds = time.perf_counter() - t0
     return res
 
@@ -73,7 +85,7 @@ def run_figures(ids, mode: str, out: Path, *, use_cache: bool = True, jobs: int 
             results.append(res)
         return results
     # longest first, so the slow figures do not start last (hints: QUICK_SECONDS in a module)
-    order = sorted(ids, key=lambda f: -getattr(importlib.import_module(f"paper_figs.{f}"), "QUICK_SECONDS", 0))
+    order = sorted(ids, key=lambda f: -_quick_seconds(f))
     own = executor is None
     if own:
         executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
@@ -88,56 +100,6 @@ def run_figures(ids, mode: str, out: Path, *, use_cache: bool = True, jobs: int 
         if own:
             executor.shutdown()
     return [done[fid] for fid in ids]
-
-
-def _mark(a) -> str:
-    if not a.gating:
-        return "info: " + ("yes" if a.passed else "no")
-    return "yes" if a.passed else "**NO**"
-
-
-def write_report(results: list[FigureResult], out: Path, mode: str, total: float) -> tuple[Path, Path]:
-    """``report.json`` and ``report.md`` for ``results``."""
-    import torch
-
-    env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
-           "cuda": torch.cuda.is_available()}
-    data = {
-        "mode": mode,
-        "seconds_total": total,
-        "environment": env,
-        "figures": [
-            {"id": r.figure_id, "file": r.path.name, "seconds": r.seconds, "passed": r.passed,
-             "conventions": r.conventions, "agreements": [a.as_dict() for a in r.agreements]}
-            for r in results
-        ],
-    }
-    jpath = out / "report.json"
-    jpath.write_text(json.dumps(data, indent=1, default=str))
-    lines = [
-        f"# theorylab agreement report ({mode} mode)",
-        "",
-        f"{sum(r.passed for r in results)} of {len(results)} figures pass every check ('info' rows record "
-        "observations and do not gate); "
-        f"total {total:.1f} s (python {env['python']}, torch {env['torch']}, cuda {env['cuda']}).",
-        "",
-        "| figure | check | metric | value | threshold | pass | seconds |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    def cell(text: str) -> str:
-        return str(text).replace("|", "\\|")
-
-    for r in results:
-        for j, a in enumerate(r.agreements):
-            op = ">=" if a.higher_is_better else "<="
-            secs = f"{r.seconds:.1f}" if j == 0 else ""
-            lines.append(f"| {r.figure_id if j == 0 else ''} | {cell(a.name)} | {cell(a.metric)} | {a.value:.4g} | "
-                         f"{op} {a.threshold:g} | {_mark(a)} | {secs} |")
-    lines += ["", "## Conventions", ""]
-    lines += [f"- **{r.figure_id}** ({r.path.name}): {r.conventions}" for r in results]
-    mpath = out / "report.md"
-    mpath.write_text("\n".join(lines) + "\n")
-    return jpath, mpath
 
 
 def main(argv=None) -> int:
@@ -159,6 +121,12 @@ def main(argv=None) -> int:
     n_ok = sum(r.passed for r in results)
     print(f"\n{n_ok}/{len(results)} figures pass; {total:.1f} s wall, {sum(r.seconds for r in results):.1f} s "
           f"of figure time. Report: {mpath}")
+    if args.mode == "smoke":
+        # a wiring check: every figure ran and every number is finite; the rows are not expected to pass
+        wired = all(not r.error and finite_rows(r.agreements) for r in results)
+        print("smoke mode is a wiring check: " + ("every figure ran with finite numbers" if wired else
+                                                  "some figure failed to run or gave a non-finite number"))
+        return 0 if wired else 1
     return 0 if n_ok == len(results) else 1
 
 

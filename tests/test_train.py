@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from theorylab import TrainConfig, train
+from theorylab.clock import HALF_MEAN, Clock
 from theorylab.nets import MLP, DeepLinear
 from theorylab.solvers.deep_linear import saxe_mode
 from theorylab.tasks import TeacherStudentConfig, make_teacher_student
@@ -25,7 +26,7 @@ def test_one_gd_step_is_the_documented_update(rng):
         assert_close(net.weights[0][e].detach().numpy(), W0[e] - lr * grad)
         assert_close(traj["loss"][0, e], 0.5 * np.mean(np.sum(resid**2, 1)))
     assert_close(traj.t, [0.0, lr])
-    assert "t = lr * step" in traj.meta["time"]
+    assert traj.clock == Clock.gradient_flow(HALF_MEAN)              # t = lr * step is gradient-flow time
 
 
 def test_sum_reduction_scales_time_by_P(rng):
@@ -122,7 +123,8 @@ def test_mse_reduction_is_the_mean_loss_on_a_rescaled_clock(rng):
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert_close(pa.detach().numpy(), pb.detach().numpy())
     assert_close(ta["loss"], 2 * tb["loss"] / 4)          # L_mse = (2/k) L
-    assert "2 lr step / k" in ta.meta["time"]
+    assert ta.clock == tb.clock == Clock.gradient_flow(HALF_MEAN)    # t = 2 lr step / k
+    assert "mse_loss" in ta.meta["loss"]
 
 
 def test_epoch_sampling_visits_every_sample_once_per_epoch():

@@ -1,23 +1,52 @@
-"""Figure modules' common result type and modes.
+r"""Declarative paper figures: settings per mode, the studies they need, checks, and a drawing.
 
-Each module in ``paper_figs/`` exposes ``ID``, ``TITLE`` and
-``make(out_dir, *, mode="quick", cache=None) -> FigureResult``.
+A figure module in ``paper_figs/<family>/`` defines ``FIGURE = Figure(...)``:
+
+* ``settings``: one frozen dataclass instance per mode (``"smoke"``,
+  ``"quick"``, ``"full"``), all of one class;
+* ``studies(settings) -> {name: Study}``: everything expensive, each study
+  cached by its own key (:meth:`theorylab.study.Study.key`);
+* ``checks(results, settings) -> [Agreement]``: rows built with the
+  comparators of :mod:`theorylab.compare`, each threshold a
+  :class:`~theorylab.testing.thresholds.Tolerance` (an error model, never a
+  bare literal);
+* ``draw(results, settings) -> matplotlib Figure``: drawing only, no solving or
+  training (cheap summaries of the results are fine);
+* ``setup`` (the paper's own setup) and ``deviations(settings)`` (every
+  difference from it), both for the report.
+
+:func:`discover` finds every ``FIGURE`` under a package: no list to edit.
+:meth:`Figure.make` runs the studies through a cache, the checks and the
+drawing, stamps the agreement summary onto the PNG and returns a
+:class:`FigureResult`.
+
+Modes: ``smoke`` runs in seconds and is a wiring check (every study, check and
+drawing runs and gives finite numbers; its rows are not expected to pass),
+``quick`` is the CPU default with honest numbers, ``full`` the paper's sizes.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import importlib
+import pkgutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ._validate import check_choice
 from .cache import Cache
 from .compare import Agreement
+from .study import Study, StudyResult
 
-__all__ = ["MODES", "FigureResult", "check_mode", "figure_maker", "save_figure"]
+__all__ = ["MODES", "Figure", "FigureResult", "Results", "check_mode", "discover", "figure_maker", "save_figure",
+           "stamp_agreements"]
 
-#: smoke: seconds (run by the test suite); quick: CPU default, honest numbers;
+#: smoke: seconds, a wiring check (run by the test suite); quick: CPU default, honest numbers;
 #: full: the paper's parameters (GPU or long run).
 MODES = ("smoke", "quick", "full")
 
@@ -38,19 +67,153 @@ class FigureResult:
     mode: str
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    setup: str = ""
+    deviations: list[str] = field(default_factory=list)
+    family: str = ""
+    cite: str = ""
+    cached_studies: int = 0
+    n_studies: int = 0
+    error: str = ""
 
     @property
     def passed(self) -> bool:
-        return all(a.passed for a in self.agreements if a.gating)
+        return not self.error and all(a.passed for a in self.agreements if a.gating)
+
+
+class Results(dict):
+    """Study results of one figure, by the names its ``studies`` gave them."""
+
+    def theory(self, name: str):
+        return self[name].theory
+
+    def experiment(self, name: str):
+        return self[name].experiment
+
+    def __getitem__(self, name: str) -> StudyResult:
+        try:
+            return super().__getitem__(name)
+        except KeyError:
+            raise KeyError(f"no study {name!r}; have {sorted(self)}") from None
+
+
+def stamp_agreements(fig, agreements: Sequence[Agreement], *, mode: str = "quick", max_rows: int = 12) -> None:
+    """Write the agreement summary (pass/fail and the key numbers) under the figure's axes."""
+    gating = [a for a in agreements if a.gating]
+    n_ok = sum(a.passed for a in gating)
+    head = f"{'PASS' if n_ok == len(gating) else 'FAIL'}: {n_ok}/{len(gating)} checks"
+    if mode == "smoke":
+        head = f"smoke mode (wiring check, numbers not meaningful): {n_ok}/{len(gating)} checks"
+    lines = [head]
+    for a in list(agreements)[:max_rows]:
+        op = ">=" if a.higher_is_better else "<="
+        mark = ("ok" if a.passed else "FAIL") if a.gating else "info"
+        name = a.name if len(a.name) <= 70 else a.name[:67] + "..."
+        lines.append(f"[{mark}] {name}: {a.value:.3g} ({op} {a.threshold:.3g})")
+    if len(agreements) > max_rows:
+        lines.append(f"... and {len(agreements) - max_rows} more rows in report.md")
+    # below everything already drawn (tick labels, axis labels, legends outside the axes)
+    bb = fig.get_tightbbox(fig.canvas.get_renderer())
+    x0 = bb.x0 / fig.get_figwidth()
+    y0 = bb.y0 / fig.get_figheight()
+    fig.text(x0, y0 - 0.015, "\n".join(lines), ha="left", va="top", fontsize=5.5, family="monospace",
+             transform=fig.transFigure)
+
+
+def save_figure(fig, out_dir, figure_id: str) -> Path:
+    """Save ``fig`` as ``<out_dir>/<figure_id>.png``, close it, return the path."""
+    import matplotlib.pyplot as plt
+
+    path = Path(out_dir) / f"{figure_id}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+@dataclass(frozen=True, eq=False)
+class Figure:
+    """A paper figure as a declaration (see the module docstring)."""
+
+    id: str
+    title: str
+    cite: str
+    settings: Mapping[str, Any]
+    studies: Callable[[Any], Mapping[str, Study]]
+    checks: Callable[[Results, Any], Sequence[Agreement]]
+    draw: Callable[[Results, Any], Any]
+    setup: str = ""
+    deviations: Callable[[Any], Sequence[str]] | Sequence[str] = ()
+    quick_seconds: float = 0.0
+    family: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id.isidentifier():
+            raise ValueError(f"id must be an identifier-like string, got {self.id!r}")
+        missing = [m for m in MODES if m not in self.settings]
+        if missing:
+            raise ValueError(f"{self.id}: settings must give every mode {MODES}; missing {missing}")
+        kinds = {type(self.settings[m]) for m in MODES}
+        if len(kinds) != 1:
+            raise TypeError(f"{self.id}: every mode's settings must be an instance of one class, got {kinds}")
+        for m in MODES:
+            s = self.settings[m]
+            if not dataclasses.is_dataclass(s) or not s.__dataclass_params__.frozen:
+                raise TypeError(f"{self.id}: settings[{m!r}] must be a frozen dataclass instance")
+        for name in ("studies", "checks", "draw"):
+            if not callable(getattr(self, name)):
+                raise TypeError(f"{self.id}: {name} must be callable")
+
+    def settings_for(self, mode: str):
+        return self.settings[check_mode(mode)]
+
+    def study_map(self, mode: str) -> dict[str, Study]:
+        """The studies of ``mode``, checked to be :class:`Study` instances."""
+        studies = dict(self.studies(self.settings_for(mode)))
+        for name, st in studies.items():
+            if not isinstance(st, Study):
+                raise TypeError(f"{self.id}: study {name!r} must be a Study, got {type(st).__name__}")
+        return studies
+
+    def deviation_list(self, mode: str) -> list[str]:
+        d = self.deviations(self.settings_for(mode)) if callable(self.deviations) else self.deviations
+        return [str(x) for x in d]
+
+    def make(self, out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureResult:
+        """Run the studies (through ``cache``), the checks and the drawing; save ``<out_dir>/<id>.png``."""
+        from .plotting import style
+
+        start = time.perf_counter()
+        s = self.settings_for(mode)
+        cache = cache or Cache(None)
+        studies = self.study_map(mode)
+        results = Results()
+        n_cached = 0
+        for name, st in studies.items():
+            results[name] = cache.study(st)
+            n_cached += results[name].cached
+        rows = list(self.checks(results, s))
+        for a in rows:
+            if not isinstance(a, Agreement):
+                raise TypeError(f"{self.id}: checks must return Agreement rows, got {type(a).__name__}")
+        with style():
+            fig = self.draw(results, s)
+            stamp_agreements(fig, rows, mode=mode)
+            path = save_figure(fig, out_dir, self.id)
+        clocks = []
+        for r in results.values():
+            for tr in (r.theory, r.experiment):
+                if tr is not None and tr.clock is not None and tr.clock.describe() not in clocks:
+                    clocks.append(tr.clock.describe())
+        return FigureResult(self.id, path, rows, "; ".join(clocks) or "no time axis", mode,
+                            seconds=time.perf_counter() - start, setup=self.setup,
+                            deviations=self.deviation_list(mode), family=self.family, cite=self.cite,
+                            cached_studies=n_cached, n_studies=len(studies))
 
 
 def figure_maker(settings: Mapping[str, dict]):
-    """Turn ``body(out_dir, p, cache, mode) -> FigureResult`` into a figure module's ``make``.
+    """Legacy adapter: ``body(out_dir, p, cache, mode) -> FigureResult`` as a module's ``make``.
 
-    The public signature is ``make(out_dir, *, mode="quick", cache=None)``:
-    the mode is validated, ``p = settings[mode]``, ``cache`` defaults to a
-    disabled :class:`~theorylab.cache.Cache`, and the result's ``seconds`` is
-    the wall time of the call.
+    Kept while figures migrate to :class:`Figure`; new figures declare ``FIGURE``.
     """
 
     def deco(body: Callable[[Path, dict, Cache, str], FigureResult]):
@@ -67,11 +230,34 @@ def figure_maker(settings: Mapping[str, dict]):
     return deco
 
 
-def save_figure(fig, out_dir, figure_id: str) -> Path:
-    """Save ``fig`` as ``<out_dir>/<figure_id>.png``, close it, return the path."""
-    import matplotlib.pyplot as plt
+def discover(package: str = "paper_figs") -> dict[str, Figure]:
+    """Every ``FIGURE`` declared in the modules under ``package``, by id, family by family.
 
-    path = Path(out_dir) / f"{figure_id}.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    A module's family is the subpackage it sits in; modules whose name starts
+    with ``_`` are helpers and are not imported as figures.  Duplicate ids are
+    an error.
+    """
+    pkg = importlib.import_module(package)
+    found: dict[str, Figure] = {}
+    where: dict[str, str] = {}
+    for info in sorted(pkgutil.walk_packages(pkg.__path__, prefix=f"{package}."), key=lambda i: i.name):
+        if info.ispkg or info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue
+        mod = importlib.import_module(info.name)
+        fig = getattr(mod, "FIGURE", None)
+        if not isinstance(fig, Figure):
+            continue
+        if fig.id in found:
+            raise ValueError(f"figure id {fig.id!r} is declared in both {where[fig.id]} and {info.name}")
+        parts = info.name.split(".")
+        family = parts[1] if len(parts) > 2 else ""
+        if not fig.family:
+            object.__setattr__(fig, "family", family)
+        found[fig.id] = fig
+        where[fig.id] = info.name
+    return found
+
+
+def finite_rows(rows: Sequence[Agreement]) -> bool:
+    """True when every row's value is a finite number (what smoke mode promises)."""
+    return all(np.isfinite(a.value) for a in rows)

@@ -4,7 +4,9 @@ A trajectory is a time axis ``t`` of length T plus named observables whose
 first axis is time: ``obs[name].shape == (T, ...)``.  An *ensemble* trajectory
 has a seed axis right after time, ``(T, E, ...)``, flagged by
 ``n_seeds``.  Metadata records the conventions (time units, loss
-normalisation), the config and the seed, so a saved result says how to read it.
+normalisation), the config and the seed, so a saved result says how to read it;
+``clock`` (a :class:`~theorylab.clock.Clock`) says what ``t`` means, and
+comparators refuse to put two trajectories on different clocks side by side.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .clock import Clock
 
 __all__ = ["Trajectory"]
 
@@ -42,8 +46,7 @@ class Trajectory:
     Parameters
     ----------
     t : array, shape (T,)
-        Time points in *theory* units (continuous gradient-flow time unless
-        ``meta["time"]`` says otherwise), non-decreasing.
+        Time points on ``clock``, finite and non-decreasing.
     obs : mapping name -> array, shape (T, ...) or (T, E, ...)
         Observables; the first axis is time.
     meta : mapping
@@ -51,19 +54,30 @@ class Trajectory:
         steps) and ``"loss"`` (its normalisation) for trained runs.
     n_seeds : int or None
         ``E`` if axis 1 of every observable is a seed axis, else ``None``.
+    clock : Clock or None
+        What ``t`` means.  Trainers and solvers always set it; comparators
+        refuse a trajectory without one.
     """
 
     t: np.ndarray
     obs: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
     n_seeds: int | None = None
+    clock: Clock | None = None
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t, dtype=float)
         if t.ndim != 1:
             raise ValueError(f"t must be one-dimensional, got shape {t.shape}")
+        if not np.all(np.isfinite(t)):
+            raise ValueError("t must be finite")
         if t.size > 1 and np.any(np.diff(t) < 0):
             raise ValueError("t must be non-decreasing")
+        if self.clock is not None and not isinstance(self.clock, Clock):
+            raise TypeError(f"clock must be a theorylab.Clock or None, got {type(self.clock).__name__}")
+        if self.n_seeds is not None and (isinstance(self.n_seeds, bool) or not isinstance(self.n_seeds, (int, np.integer))
+                                         or self.n_seeds < 1):
+            raise ValueError(f"n_seeds must be a positive integer or None, got {self.n_seeds!r}")
         obs = {}
         for name, value in self.obs.items():
             a = np.asarray(value)
@@ -101,11 +115,11 @@ class Trajectory:
 
     def with_obs(self, **new: np.ndarray) -> "Trajectory":
         """A copy with observables added or replaced."""
-        return Trajectory(self.t, {**self.obs, **new}, self.meta, self.n_seeds)
+        return Trajectory(self.t, {**self.obs, **new}, self.meta, self.n_seeds, self.clock)
 
     def select(self, names: Iterable[str]) -> "Trajectory":
         """A copy holding only ``names``."""
-        return Trajectory(self.t, {n: self[n] for n in names}, self.meta, self.n_seeds)
+        return Trajectory(self.t, {n: self[n] for n in names}, self.meta, self.n_seeds, self.clock)
 
     # -- time grid ------------------------------------------------------
     def interp(self, t_new: np.ndarray) -> "Trajectory":
@@ -126,7 +140,13 @@ class Trajectory:
             for j in range(flat.shape[1]):
                 out[:, j] = np.interp(t_new, self.t, flat[:, j])
             obs[name] = out.reshape((t_new.size,) + a.shape[1:])
-        return Trajectory(t_new, obs, self.meta, self.n_seeds)
+        return Trajectory(t_new, obs, self.meta, self.n_seeds, self.clock)
+
+    def on_clock(self, clock: Clock) -> "Trajectory":
+        """The same trajectory with ``t`` expressed on ``clock`` (raises ``ClockMismatch`` if impossible)."""
+        if self.clock is None:
+            raise ValueError("this trajectory has no clock; construct it with clock=Clock...")
+        return Trajectory(clock.convert(self.t, self.clock), self.obs, self.meta, self.n_seeds, clock)
 
     # -- ensembles ------------------------------------------------------
     def _require_seeds(self) -> None:
@@ -136,30 +156,34 @@ class Trajectory:
     def mean(self) -> "Trajectory":
         """Mean over the seed axis."""
         self._require_seeds()
-        return Trajectory(self.t, {k: v.mean(axis=1) for k, v in self.obs.items()}, self.meta)
+        return Trajectory(self.t, {k: v.mean(axis=1) for k, v in self.obs.items()}, self.meta, clock=self.clock)
 
     def std(self, ddof: int = 1) -> "Trajectory":
         """Standard deviation over seeds (``ddof=1``: the unbiased estimate)."""
         self._require_seeds()
-        return Trajectory(self.t, {k: v.std(axis=1, ddof=ddof) for k, v in self.obs.items()}, self.meta)
+        return Trajectory(self.t, {k: v.std(axis=1, ddof=ddof) for k, v in self.obs.items()}, self.meta,
+                          clock=self.clock)
 
     def sem(self) -> "Trajectory":
         """Standard error of the seed mean."""
         self._require_seeds()
         n = self.n_seeds
-        return Trajectory(self.t, {k: v.std(axis=1, ddof=1) / np.sqrt(n) for k, v in self.obs.items()}, self.meta)
+        return Trajectory(self.t, {k: v.std(axis=1, ddof=1) / np.sqrt(n) for k, v in self.obs.items()},
+                          self.meta, clock=self.clock)
 
     def quantile(self, q: float) -> "Trajectory":
         """Quantile ``q`` in [0, 1] over seeds."""
         self._require_seeds()
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"q must lie in [0, 1], got {q!r}")
-        return Trajectory(self.t, {k: np.quantile(v, q, axis=1) for k, v in self.obs.items()}, self.meta)
+        return Trajectory(self.t, {k: np.quantile(v, q, axis=1) for k, v in self.obs.items()}, self.meta,
+                          clock=self.clock)
 
     def member(self, e: int) -> "Trajectory":
         """The trajectory of seed ``e``."""
         self._require_seeds()
-        return Trajectory(self.t, {k: v[:, e] for k, v in self.obs.items()}, {**self.meta, "member": e})
+        return Trajectory(self.t, {k: v[:, e] for k, v in self.obs.items()}, {**self.meta, "member": e},
+                          clock=self.clock)
 
     # -- plotting ---------------------------------------------------------
     def plot(self, names=None, ax=None, **kw):
@@ -186,7 +210,7 @@ class Trajectory:
                     y = self[name] if c is None else self[name][(slice(None),) + c]
                     ax.plot(self.t, y, color=COLORS[k % len(COLORS)], label=label)
                 k += 1
-        ax.set_xlabel(self.meta.get("time", "t"))
+        ax.set_xlabel(self.clock.label if self.clock is not None else "t")
         ax.legend(fontsize=6)
         return ax
 
@@ -196,7 +220,8 @@ class Trajectory:
         path = Path(path).with_suffix(".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, __t__=self.t, **{f"obs_{k}": v for k, v in self.obs.items()})
-        header = {"names": self.names, "n_seeds": self.n_seeds, "meta": _jsonable(self.meta)}
+        header = {"names": self.names, "n_seeds": self.n_seeds, "meta": _jsonable(self.meta),
+                  "clock": None if self.clock is None else self.clock.as_dict()}
         path.with_suffix(".json").write_text(json.dumps(header, indent=1))
         return path
 
@@ -208,4 +233,4 @@ class Trajectory:
         with np.load(path) as z:
             obs = {k: z[f"obs_{k}"] for k in header["names"]}
             t = z["__t__"]
-        return cls(t, obs, header["meta"], header["n_seeds"])
+        return cls(t, obs, header["meta"], header["n_seeds"], Clock.from_dict(header.get("clock")))
