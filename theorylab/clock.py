@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Clock", "ClockMismatch", "HALF_MEAN", "HALF_SUM", "MEAN_SQ", "CROSS_ENTROPY"]
+__all__ = ["Clock", "ClockMismatch", "HALF_MEAN", "HALF_SUM", "MEAN_SQ", "CROSS_ENTROPY", "with_weight_decay"]
 
 #: ``L = 1/(2P) sum_mu ||y_mu - f(x_mu)||^2`` (summed over outputs): theorylab's default.
 HALF_MEAN = "L = 1/(2P) sum_mu ||y_mu - f(x_mu)||^2"
@@ -37,6 +37,14 @@ HALF_SUM = "L = 1/2 sum_mu ||y_mu - f(x_mu)||^2"
 MEAN_SQ = "L = (1/P) sum_mu (f(x_mu) - y_mu)^2"
 #: Mean cross-entropy of the logits.
 CROSS_ENTROPY = "L = mean cross-entropy of the logits"
+
+
+def with_weight_decay(loss: str, weight_decay: float) -> str:
+    """The loss ``loss + wd/2 ||theta||^2`` (a ridge penalty), spelled as the trainer spells it."""
+    wd = float(weight_decay)
+    if not (np.isfinite(wd) and wd >= 0):
+        raise ValueError(f"weight_decay must be >= 0 and finite, got {weight_decay!r}")
+    return loss if wd == 0 else f"{loss} + wd/2 ||theta||^2 (wd = {wd:g})"
 
 
 class ClockMismatch(ValueError):

@@ -143,7 +143,11 @@ def _pair(theory: Trajectory, experiment: Trajectory, name: str, exp_name: str |
     t = common_grid(theory, experiment)
     a = theory.select([name]).interp(t)[name]
     e_traj = experiment.select([exp_name or name])
-    if e_traj.n_seeds is not None:
+    if theory.n_seeds is not None:
+        # a theory per member (from each member's own init) is compared member by member
+        if e_traj.n_seeds != theory.n_seeds:
+            raise ValueError(f"the theory has {theory.n_seeds} members but the experiment has {e_traj.n_seeds}")
+    elif e_traj.n_seeds is not None:
         e_traj = e_traj.mean()
     b = e_traj.interp(t)[exp_name or name]
     if a.shape != b.shape:
@@ -165,6 +169,9 @@ def max_error(
     gating: bool = True,
 ) -> Agreement:
     r"""Largest error between theory and (seed-mean) experiment on a common grid.
+
+    A theory with a seed axis (one curve per member, e.g. from each member's
+    own init) is compared member by member with an experiment of as many seeds.
 
     ``value = max_t |theory(t) - experiment(t)| / scale``, where the default
     ``scale`` for ``relative=True`` is ``max(|theory(t)|, floor)`` pointwise (a

@@ -6,8 +6,10 @@ Theory is a solid line; experiment is markers (seed mean) with a shaded band
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from .trajectory import Trajectory
+if TYPE_CHECKING:                      # only for annotations: trajectory imports plotting lazily
+    from .trajectory import Trajectory
 
 __all__ = ["style", "theory_vs_experiment", "COLORS", "new_figure"]
 
@@ -50,8 +52,8 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.3, height: fl
 
 def theory_vs_experiment(
     ax,
-    theory: Trajectory | None,
-    experiment: Trajectory | None,
+    theory: "Trajectory | None",
+    experiment: "Trajectory | None",
     name: str,
     *,
     index: tuple | int | None = None,

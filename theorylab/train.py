@@ -70,7 +70,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._validate import check_choice, check_int, check_nonnegative, check_positive
-from .clock import CROSS_ENTROPY, HALF_MEAN, HALF_SUM, Clock
+from .clock import CROSS_ENTROPY, HALF_MEAN, HALF_SUM, Clock, with_weight_decay
 from .nets.ensemble import Ensemble
 from .rng import as_generator, streams
 from .trajectory import Trajectory
@@ -203,8 +203,8 @@ def _loss_text(config: TrainConfig, *, trained: bool = False) -> str:
         base = CROSS_ENTROPY
     else:
         base = "L = mean next-token cross-entropy over positions"
-    if config.weight_decay and config.optimizer != "adamw":
-        base += f" + wd/2 ||theta||^2 (wd = {config.weight_decay:g})"
+    if config.optimizer != "adamw":
+        base = with_weight_decay(base, config.weight_decay)
     return base
 
 
