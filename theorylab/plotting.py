@@ -32,10 +32,11 @@ _RC = {
 
 @contextmanager
 def style():
-    """Context manager applying theorylab's matplotlib style (Agg backend)."""
-    import matplotlib
+    """Context manager applying theorylab's matplotlib style.
 
-    matplotlib.use("Agg", force=False)
+    It never switches the backend: in Jupyter the figures show inline, in a
+    script they use whatever backend matplotlib picked (Agg without a display).
+    """
     import matplotlib.pyplot as plt
 
     with plt.rc_context(_RC):
