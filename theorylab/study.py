@@ -199,13 +199,19 @@ class Study:
         """A copy with ``changes`` applied (validated like a new study)."""
         return dataclasses.replace(self, **changes)
 
-    def run(self, cache=None, *, progress: bool = False) -> StudyResult:
-        """Theory and experiment, read from ``cache`` (a :class:`~theorylab.Cache`) when present."""
+    def run(self, cache=None) -> StudyResult:
+        """Theory and experiment, read from ``cache`` (a :class:`~theorylab.Cache`) when present.
+
+        Computation runs under theorylab's thread policy (:mod:`theorylab.threads`).
+        """
+        from .threads import limited, study_threads
+
         if cache is not None:
             return cache.study(self)
         start = time.perf_counter()
-        th = self.theory()
-        ex = self.experiment()
+        with limited(study_threads()):           # small tensors: one intra-op thread (theorylab.threads)
+            th = self.theory()
+            ex = self.experiment()
         for which, tr in (("theory", th), ("experiment", ex)):
             if tr is not None and not isinstance(tr, Trajectory):
                 raise TypeError(f"{type(self).__name__}.{which}() must return a Trajectory or None, "
