@@ -34,19 +34,26 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from paper_figs import FIGURES as LEGACY  # noqa: E402
 from theorylab import Cache  # noqa: E402
+from theorylab.paper_figs import FIGURES as LEGACY  # noqa: E402
 from theorylab.figures import MODES, FigureResult, discover, finite_rows  # noqa: E402
 from theorylab.report import write_report  # noqa: E402
 
-DECLARED = discover("paper_figs")
+DECLARED = discover("theorylab.paper_figs")
 FIGURES = tuple(DECLARED) + tuple(f for f in LEGACY if f not in DECLARED)
 
 
 def _quick_seconds(fid: str) -> float:
     if fid in DECLARED:
         return DECLARED[fid].quick_seconds
-    return getattr(importlib.import_module(f"paper_figs.{fid}"), "QUICK_SECONDS", 0)
+    return getattr(importlib.import_module(f"theorylab.paper_figs.{fid}"), "QUICK_SECONDS", 0)
+
+
+def figure_info(fid: str) -> tuple[str, str]:
+    """(family, title) of a figure."""
+    if fid in DECLARED:
+        return DECLARED[fid].family, DECLARED[fid].title
+    return "legacy", getattr(importlib.import_module(f"theorylab.paper_figs.{fid}"), "TITLE", fid)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -71,7 +78,7 @@ def _make_one(fid: str, mode: str, out: str, use_cache: bool, threads: int | Non
         if fid in DECLARED:
             res = DECLARED[fid].make(Path(out), mode=mode, cache=cache)
         else:
-            module = importlib.import_module(f"paper_figs.{fid}")
+            module = importlib.import_module(f"theorylab.paper_figs.{fid}")
             res = module.make(Path(out), mode=mode, cache=cache)
     except Exception as e:  # noqa: BLE001 - reported per figure; the other figures' report survives
         tb = traceback.format_exception_only(type(e), e)[-1].strip()

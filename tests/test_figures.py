@@ -5,14 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from paper_figs.make_all import DECLARED, FIGURES
-from paper_figs.make_all import main as make_all_main
+from theorylab.paper_figs.make_all import DECLARED, FIGURES
+from theorylab.paper_figs.make_all import main as make_all_main
 
 
 def _make(fid, out, mode="smoke", cache=None):
     if fid in DECLARED:
         return DECLARED[fid].make(out, mode=mode, cache=cache)
-    return importlib.import_module(f"paper_figs.{fid}").make(out, mode=mode, cache=cache)
+    return importlib.import_module(f"theorylab.paper_figs.{fid}").make(out, mode=mode, cache=cache)
 
 
 @pytest.mark.parametrize("fid", FIGURES)
@@ -55,7 +55,7 @@ def test_make_all_writes_report_and_reads_the_cache(tmp_path):
 
 
 def test_process_pool_gives_the_same_numbers(tmp_path):
-    from paper_figs.make_all import run_figures
+    from theorylab.paper_figs.make_all import run_figures
 
     ids = ["saxe2019_hierarchy", "sim_fig5"]
     serial = run_figures(ids, "smoke", tmp_path / "a", use_cache=False, jobs=1, echo=lambda *a, **k: None)

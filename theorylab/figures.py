@@ -230,7 +230,7 @@ def figure_maker(settings: Mapping[str, dict]):
     return deco
 
 
-def discover(package: str = "paper_figs") -> dict[str, Figure]:
+def discover(package: str = "theorylab.paper_figs") -> dict[str, Figure]:
     """Every ``FIGURE`` declared in the modules under ``package``, by id, family by family.
 
     A module's family is the subpackage it sits in; modules whose name starts
@@ -249,8 +249,8 @@ def discover(package: str = "paper_figs") -> dict[str, Figure]:
             continue
         if fig.id in found:
             raise ValueError(f"figure id {fig.id!r} is declared in both {where[fig.id]} and {info.name}")
-        parts = info.name.split(".")
-        family = parts[1] if len(parts) > 2 else ""
+        parts = info.name[len(package) + 1:].split(".")
+        family = parts[0] if len(parts) > 1 else ""
         if not fig.family:
             object.__setattr__(fig, "family", family)
         found[fig.id] = fig
