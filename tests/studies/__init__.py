@@ -1,0 +1,1 @@
+"""Tests of the study layer's family modules (theorylab/studies/)."""
