@@ -8,4 +8,4 @@ import pkgutil as _pkgutil
 
 #: Legacy top-level figure modules (``ID`` + ``make``) not yet migrated to a family subpackage.
 FIGURES = tuple(sorted(m.name for m in _pkgutil.iter_modules(__path__)
-                       if not m.ispkg and not m.name.startswith("_") and m.name != "make_all"))
+                       if not m.ispkg and not m.name.startswith("_") and m.name not in ("make_all", "cli")))

@@ -18,7 +18,7 @@ def test_wheel_maps_the_top_level_folders_into_theorylab(tmp_path):
             assert f"{pkg}/{src.relative_to(ROOT / folder).as_posix()}" in names, src
     assert "theorylab/studies/deep_linear.py" in names
     entry = [n for n in names if n.endswith("entry_points.txt")]
-    assert entry and "theorylab = theorylab.cli:main" in zipfile.ZipFile(wheel).read(entry[0]).decode()
+    assert entry and "theorylab = theorylab.paper_figs.cli:main" in zipfile.ZipFile(wheel).read(entry[0]).decode()
 
 
 def test_the_source_checkout_imports_its_mapped_packages_without_an_install(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from theorylab.cli import main as cli
+from theorylab.paper_figs.cli import main as cli
 from theorylab.studies.deep_linear import SaxeModes
 from theorylab.studies.ridge import RidgeFlow
 from theorylab.sweep import replace_path, sweep
@@ -85,7 +85,7 @@ def test_cli_sweep_writes_labelled_netcdf(tmp_path):
 @pytest.mark.skipif(sys.platform != "linux", reason="process groups")
 def test_an_interrupted_cli_sweep_resumes_from_the_cache(tmp_path):
     cache = tmp_path / "cache"
-    cmd = [sys.executable, "-m", "theorylab.cli", "sweep", "SaxeModes", "--grid", "u0=1e-4,1e-3,1e-2",
+    cmd = [sys.executable, "-m", "theorylab.paper_figs.cli", "sweep", "SaxeModes", "--grid", "u0=1e-4,1e-3,1e-2",
            "--grid", "lr=1e-3,2e-3", "--base", "t_max=4.0", "--base", "n_rec=41", "--executor", "local",
            "--jobs", "1", "--cache", str(cache)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -1,4 +1,7 @@
-"""The ``theorylab`` command.
+"""The ``theorylab`` command (also ``python -m theorylab``).
+
+It lives with the figures: it is the application on top of the library, the
+one place besides the studies layer that imports every family.
 
     theorylab list [--studies]
     theorylab figures [--mode smoke|quick|full] [--only ID ...] [--out DIR] [--jobs N] [--no-cache]
