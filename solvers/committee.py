@@ -70,7 +70,7 @@ def epoch_clock(eta0: float) -> Clock:
     :data:`SCALED_LOSS` at ``tau = eta0 * epoch``, one clock for every ``alpha`` and ``N``."""
     check_positive("eta0", eta0)
     return Clock.rescaled(1.0 / float(eta0), SCALED_LOSS, symbol="epoch",
-                          unit=f"full-batch GD step at eta = eta0 N / alpha^2, eta0 = {float(eta0):g}")
+                          unit=f"GD step at eta = eta0 N / alpha^2, eta0 = {float(eta0):g}")
 
 
 def step_clock(eta: float) -> Clock:
