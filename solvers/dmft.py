@@ -41,12 +41,18 @@ from theorylab.trajectory import Trajectory
 from ._ode import solve_at
 
 __all__ = ["two_layer_linear_error", "two_layer_linear_final_kernel", "dmft_two_layer", "dmft_deep_linear",
-           "DMFT_LOSS", "DMFT_TIME", "dmft_steps"]
+           "DMFT_LOSS", "DMFT_TIME", "euler_clock", "dmft_steps"]
 
 #: The loss whose gradient flow is DMFT time: ``d theta/dt = -gamma^2 dL/dtheta``.
 DMFT_LOSS = "gamma^2 L, L = 1/2 sum_mu (y_mu - f_mu)^2, gamma = gamma0 sqrt(N) (d theta/dt = -gamma^2 dL/dtheta)"
 #: DMFT time (Bordelon & Pehlevan 2022): the common clock of every width at fixed gamma0.
 DMFT_TIME = Clock.gradient_flow(DMFT_LOSS, unit="DMFT time")
+
+
+def euler_clock(dt: float) -> Clock:
+    """Euler steps of ``dt`` on DMFT time: ``t_DMFT = dt * step``."""
+    check_positive("dt", dt)
+    return Clock.steps(dt, DMFT_LOSS, unit="Euler step of DMFT time")
 
 
 def dmft_steps(traj: Trajectory, *, gamma: float, dt: float) -> Trajectory:
@@ -55,17 +61,17 @@ def dmft_steps(traj: Trajectory, *, gamma: float, dt: float) -> Trajectory:
     ``traj`` comes from ``train(..., TrainConfig(lr=gamma**2 * dt, reduction="sum", time="steps"))``:
     its clock is ``Clock.steps(gamma^2 dt, HALF_SUM)``, checked here.  One such step is one
     Euler step of ``dt`` on ``gamma^2 L`` (same parameter update), so the step counts are
-    restated on ``Clock.steps(dt, DMFT_LOSS)`` and converted to DMFT time by the clock.
+    restated on :func:`euler_clock` ``(dt)`` and converted to DMFT time by the clock.
     """
     check_positive("gamma", gamma)
     check_positive("dt", dt)
     c = traj.clock
-    if c is None or c.loss != HALF_SUM or not np.isclose(c.scale, gamma**2 * dt, rtol=1e-12, atol=0.0):
+    in_steps = c is not None and c.loss == HALF_SUM and c.symbol == "step"
+    if not (in_steps and np.isclose(c.scale, gamma**2 * dt, rtol=1e-12, atol=0.0)):
         raise ValueError(f"traj must be recorded in GD steps of lr = gamma^2 dt = {gamma**2 * dt:.6g} on {HALF_SUM!r} "
                          f"(TrainConfig(time='steps', reduction='sum')), got clock {c.describe() if c else None!r}")
-    euler = Clock.steps(dt, DMFT_LOSS, unit="Euler step of DMFT time")
     meta = {**traj.meta, "trained_clock": c.describe()}
-    return Trajectory(traj.t, traj.obs, meta, traj.n_seeds, euler).on_clock(DMFT_TIME)
+    return Trajectory(traj.t, traj.obs, meta, traj.n_seeds, euler_clock(dt)).on_clock(DMFT_TIME)
 
 
 def two_layer_linear_error(t, y_norm: float, gamma0: float, *, rtol: float = 1e-10) -> np.ndarray:
