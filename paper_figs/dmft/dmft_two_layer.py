@@ -114,7 +114,7 @@ def draw(res, s: Settings):
 
 FIGURE = Figure(
     "dmft_two_layer", "DMFT: width-N networks at fixed gamma0 approach the infinite-width theory",
-    "arXiv:2205.09653, sec. 4-5", SETTINGS, studies=studies, checks=checks, draw=draw, quick_seconds=17,
+    "arXiv:2205.09653, sec. 4-5", SETTINGS, studies=studies, checks=checks, draw=draw, quick_seconds=30,
     setup="two-layer networks in the mean-field (muP) parametrisation at fixed gamma0 = gamma / sqrt(N), gradient flow "
           "d theta/dt = -gamma^2 grad L on L = 1/2 sum (y - f)^2; loss and kernel curves do not depend on N up to "
           "O(N^-1/2)",

@@ -151,7 +151,7 @@ def draw(res, s: Settings):
 
 FIGURE = Figure(
     "grok_fig1", "Grokking Fig. 1: the network leaves its linearisation; its NTK aligns with the target",
-    "arXiv:2310.06110, Fig. 1", SETTINGS, studies=studies, checks=checks, draw=draw, quick_seconds=5,
+    "arXiv:2310.06110, Fig. 1", SETTINGS, studies=studies, checks=checks, draw=draw, quick_seconds=7,
     setup="centred quadratic committee machine on y = (beta . x)^2 / 2, D = 100, P = 550, N = 500, eps = 0.02, "
           "alpha = 1, full-batch GD at eta = eta0 N / alpha^2 for 1e5 epochs, 1000 test points; the linearised "
           "model and kernel regression with the initial NTK",

@@ -105,7 +105,7 @@ def draw(res, s: Settings):
 
 FIGURE = Figure(
     "grok_fig10", "Grokking Fig. 10: initialising toward the solution removes the delay", "arXiv:2310.06110, Fig. 10",
-    SETTINGS, studies=lambda s: {"interpolation": s.study()}, checks=checks, draw=draw, quick_seconds=5,
+    SETTINGS, studies=lambda s: {"interpolation": s.study()}, checks=checks, draw=draw, quick_seconds=4,
     setup="centred quadratic committee machine whose initialisation is interpolated toward a solution of the task; "
           "the grokking delay shrinks as the initial NTK aligns with the target",
     deviations=lambda s: [f"D = {s.D}, P = {s.P}, N = {s.N}, eps = {s.eps:g}, alpha = {s.alpha:g}, eta0 = {s.eta0:g}, "

@@ -107,7 +107,7 @@ def draw(res, s: Settings):
 
 FIGURE = Figure(
     "grok_fig3e", "Grokking phase diagram (Kumar et al. 2024, Fig. 3e, reduced)", "arXiv:2310.06110, Fig. 3e",
-    SETTINGS, studies=lambda s: {"grid": s.study()}, checks=checks, draw=draw, quick_seconds=12,
+    SETTINGS, studies=lambda s: {"grid": s.study()}, checks=checks, draw=draw, quick_seconds=13,
     setup="centred quadratic committee machines, D = 100, P = 450, N = 500, grokking time over a grid of alpha and "
           "eps, full-batch GD at eta = eta0 N / alpha^2; test loss = population loss",
     deviations=lambda s: [f"D = {s.D}, P = {s.P}, N = {s.N}, eta0 = {s.eta0:g}, {s.steps} epochs",

@@ -70,7 +70,7 @@ def draw(res, s: GrokkingRuns):
 FIGURE = Figure(
     "grok_fig4", "Grokking Fig. 4: test loss = variance + misalignment + power in linear modes",
     "arXiv:2310.06110, Fig. 4, eq. (6)", SETTINGS, studies=lambda s: {"decomposition": s}, checks=checks, draw=draw,
-    quick_seconds=4,
+    quick_seconds=6,
     setup="uncentred quadratic committee machine, N = 2, D = 40, P = 120, eps = 0.25, alpha = 1, full-batch GD at "
           "eta = 0.5 N / alpha^2 for 50k steps (the authors' notebook); test loss split into its three terms",
     deviations=lambda s: [f"eta0 = {s.eta0:g}, {s.steps} epochs, D = {s.D}, P = {s.P}",

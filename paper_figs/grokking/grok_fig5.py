@@ -100,7 +100,7 @@ def draw(res, s: Settings):
     for j, c in zip(s.js, COLORS):
         ax.semilogy([j], [lam[j - 1]], "o", color=c, mfc="none", ms=7)
     ax.set_xlabel("eigenvalue index j")
-    ax.set_ylabel("eigenvalue of the initial NTK Gram")
+    ax.set_ylabel("initial NTK eigenvalue")
     fig.suptitle(f"Grokking Fig. 5: targets along the j-th eigenvector of the initial NTK\n"
                  f"D={s.D}, P={s.P}, N={s.N}, eps={s.eps}, alpha={s.alpha}", fontsize=7)
     fig.tight_layout()

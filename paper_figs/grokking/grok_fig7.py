@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from theorylab.compare import assess, max_error, relative_error
 from theorylab.figures import Figure
@@ -108,9 +109,11 @@ def draw(res, s: Settings):
     ax.loglog(s.sigmas, t_sig, "o-", color=COLORS[0], label=f"vary sigma (alpha={s.alpha:g}, eps={s.eps:g})")
     ax.loglog(s.sigmas, t_alpha, "s--", color=COLORS[1], label=f"vary alpha = {s.alpha:g} x sigma (eps={s.eps:g}, "
                                                                  "sigma=1)")
+    ax.set_xticks(s.sigmas, [f"{sg:g}" for sg in s.sigmas])
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("sigma (or alpha / alpha_0)")
     ax.set_ylabel(f"{r_sig[0].clock.symbol} of 50% test loss")
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.25))
     fig.suptitle(f"Grokking Fig. 7: initial scale sigma = output scale alpha sigma with alignment eps sigma\n"
                  f"D={s.D}, P={s.P}, N={s.N}", fontsize=7)
     fig.tight_layout()
@@ -120,7 +123,7 @@ def draw(res, s: Settings):
 FIGURE = Figure(
     "grok_fig7", "Grokking Fig. 7: initial scale sigma = output scale alpha sigma with alignment eps sigma",
     "arXiv:2310.06110, Fig. 7", SETTINGS, studies=lambda s: {"scales": s.study()}, checks=checks, draw=draw,
-    quick_seconds=6,
+    quick_seconds=8,
     setup="quadratic committee machines with initial weights w_i ~ N(0, sigma^2 I): grokking time against the "
           "initial scale sigma, compared with the output scale alpha",
     deviations=lambda s: [f"D = {s.D}, P = {s.P}, N = {s.N}, alpha = {s.alpha:g}, eps = {s.eps:g}, eta0 = {s.eta0:g}, "

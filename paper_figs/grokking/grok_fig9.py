@@ -72,7 +72,7 @@ def draw(res, s: Settings):
 
 FIGURE = Figure(
     "grok_fig9", "Grokking Fig. 9: a goldilocks training-set size", "arXiv:2310.06110, Fig. 9", SETTINGS,
-    studies=studies, checks=checks, draw=draw, quick_seconds=6,
+    studies=studies, checks=checks, draw=draw, quick_seconds=4,
     setup="centred quadratic committee machine, D = 100, P in {50, 120, 500}: too few points never generalise, a "
           "middle range groks, many points generalise with the training loss",
     deviations=lambda s: [f"D = {s.D}, N = {s.N}, alpha = {s.alpha:g}, eps = {s.eps:g}, eta0 = {s.eta0:g}, "
