@@ -45,7 +45,8 @@ class Settings:
                     record_every=self.every)
 
     def runs(self) -> GrokkingRuns:
-        return GrokkingRuns(**self._common(), runs=(Committee(self.alpha, self.eps), Committee(self.alpha_lazy, self.eps)),
+        runs = (Committee(self.alpha, self.eps), Committee(self.alpha_lazy, self.eps))
+        return GrokkingRuns(**self._common(), runs=runs,
                             test_set=True, cka=True, trained=0, trained_steps=self.net_steps,
                             trained_every=self.net_every)
 

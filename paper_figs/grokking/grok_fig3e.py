@@ -53,7 +53,8 @@ def grid(res, s: Settings):
     th = res.theory("grid")
     times = [grok_times(th, k) for k in range(len(th.meta["runs"]))]
     shape = (len(s.alphas), len(s.eps_list))
-    return (np.array([t["t_test"] for t in times]).reshape(shape), np.array([t["t_train"] for t in times]).reshape(shape),
+    return (np.array([t["t_test"] for t in times]).reshape(shape),
+            np.array([t["t_train"] for t in times]).reshape(shape),
             np.array([t["rise"] for t in times]))
 
 

@@ -56,7 +56,8 @@ def draw(res, s: GrokkingRuns):
                                     ("pop_linear_power", "power in linear modes |a|^2 / D"))):
         ax.plot(th.t, th[k], color=c, label=lab)
     ax.plot(th.t, th["train_loss"], "--", color="gray", lw=1, label="train loss")
-    ax.plot(ex.t, ex["test_loss"], "o", ms=3, mfc="none", color=COLORS[4], label=f"trained net, {s.n_test}-point test set")
+    ax.plot(ex.t, ex["test_loss"], "o", ms=3, mfc="none", color=COLORS[4],
+            label=f"trained net, {s.n_test}-point test set")
     ax.set_yscale("log")
     ax.set_xlabel(th.clock.label)
     ax.set_ylabel("loss (1/P) sum (f - y)^2")

@@ -47,7 +47,8 @@ class Settings:
 
     def study(self) -> GrokkingRuns:
         return GrokkingRuns(D=self.D, P=self.P, N=self.N, n_test=self.n_test, eta0=self.eta0, steps=self.steps,
-                            record_every=self.every, runs=tuple(Committee(self.alpha, self.eps, eigvec=j) for j in self.js),
+                            record_every=self.every,
+                            runs=tuple(Committee(self.alpha, self.eps, eigvec=j) for j in self.js),
                             test_set=True)
 
 

@@ -1,4 +1,4 @@
-"""The DMFT studies: contract, DMFT time for every width, validation."""
+"""The DMFT studies: DMFT time for every width, validation (the contract is tests/test_contracts.py)."""
 import numpy as np
 import pytest
 
@@ -6,13 +6,6 @@ from theorylab.compare import max_error
 from theorylab.solvers.dmft import DMFT_TIME
 from theorylab.studies.dmft import TwoLayerTheory, TwoLayerWidth, finite_width_rms
 from theorylab.testing import thresholds as tol
-
-ACTIVATIONS = ("linear", "relu", "tanh", "gelu")
-
-
-@pytest.mark.parametrize("cls", [TwoLayerTheory, TwoLayerWidth])
-def test_contract(cls, study_contract):
-    study_contract(cls, choices={"activation": ACTIVATIONS})
 
 
 def test_every_width_is_on_dmft_time():

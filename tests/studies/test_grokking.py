@@ -1,4 +1,4 @@
-"""The grokking studies: contract, one clock for theory and network, and validation."""
+"""The grokking studies: one clock for theory and network, and validation (the contract is tests/test_contracts.py)."""
 import numpy as np
 import pytest
 
@@ -6,11 +6,6 @@ from theorylab.compare import max_error
 from theorylab.solvers.committee import epoch_clock
 from theorylab.studies.grokking import Committee, GrokkingRuns, LazyReference, grok_times, one_run
 from theorylab.testing import thresholds as tol
-
-
-@pytest.mark.parametrize("cls", [GrokkingRuns, LazyReference])
-def test_contract(cls, study_contract):
-    study_contract(cls)
 
 
 def test_network_equals_the_exact_map_on_one_clock():
@@ -24,7 +19,7 @@ def test_network_equals_the_exact_map_on_one_clock():
 
 
 def test_one_clock_for_every_alpha_and_the_lazy_model():
-    """Runs with different alpha (different eta = eta0 N / alpha^2) share the epoch clock, and so does the lazy model."""
+    """Runs with different alpha (eta = eta0 N / alpha^2 differs) share the epoch clock, and so does the lazy model."""
     base = dict(D=4, P=10, N=6, n_test=20, eta0=0.5, steps=20, record_every=10)
     th = GrokkingRuns(**base, runs=(Committee(1.0, 0.3), Committee(4.0, 0.3))).theory()
     lazy = LazyReference(**base, committee=Committee(1.0, 0.3)).theory()

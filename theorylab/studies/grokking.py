@@ -265,7 +265,8 @@ class LazyReference(_Task):
     def validate(self) -> None:
         super().validate()
         if self.committee.eigvec or self.committee.toward_solution:
-            raise ValueError("committee must learn the teacher from its drawn weights (eigvec = 0, toward_solution = 0)")
+            raise ValueError("committee must learn the teacher from its drawn weights "
+                             "(eigvec = 0, toward_solution = 0)")
 
     @classmethod
     def example(cls) -> "LazyReference":
