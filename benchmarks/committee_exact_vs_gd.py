@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     t_exact = time.perf_counter() - t0
     t0 = time.perf_counter()
     tr = train(net, task.x_train, task.y_train[:, None],
-               TrainConfig(lr=eta, t_record=[0.0, 2 * eta * args.steps], reduction="mse"))
+               TrainConfig(lr=eta, t_record=[0, args.steps], reduction="mse", time="steps"))
     t_gd = time.perf_counter() - t0
     rel = abs(tr["loss"][-1, 0] / ex["train_loss"][-1] - 1)
     print(f"N={args.N} D={args.D} P={args.P}, {args.steps} GD steps, float64 CPU")

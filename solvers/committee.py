@@ -7,7 +7,7 @@ and unit readouts is a function of two order parameters only:
 .. math:: f(x) = \alpha \bar w \cdot x + \frac{\alpha\epsilon}{2} x^T M x,\qquad
           \bar w = \frac1N \sum_i w_i,\quad M = \frac1N \sum_i w_i w_i^T .
 
-Loss and time conventions: ``L = (1/P) sum_mu Delta_mu^2`` with residuals
+Loss and time conventions: ``L = (1/P) sum_mu Delta_mu^2`` (``MEAN_SQ``) with residuals
 ``Delta = f~ - y`` (``f~ = f - f_0`` when centred), full-batch GD with step
 ``eta`` (the paper's ``eta = eta0 N / alpha^2``).  The gradient for neuron ``i``
 is ``(2 alpha / N)(g + eps G w_i)`` with ``g = (1/P) sum Delta x``,
@@ -29,6 +29,20 @@ with ``a = alpha (w_bar - w_bar_0)`` and ``Q = (alpha eps (M - M_0) - beta beta^
           + \underbrace{|a|^2 / D}_{\text{power in linear modes}},
 
 the Gaussian-moment derivation being checked in sympy by the tests.
+
+Clocks (every returned :class:`~theorylab.Trajectory` carries one)
+------------------------------------------------------------------
+* GD at one step size ``eta`` (:func:`exact_gd` with ``eta=``, :func:`exact_gd_batch`
+  with ``etas=``): ``t`` counts epochs (one full-batch GD step each) on
+  ``Clock.steps(eta, MEAN_SQ)``, i.e. gradient flow of ``L`` at ``t_gf = eta * epoch``.
+  Runs of one batch with different ``eta`` share the epoch count, not a gradient-flow
+  time of ``L``: each trajectory carries its own clock.
+* The paper's scaling ``eta = eta0 N / alpha^2`` (``eta0=``; :func:`population_limit`;
+  :func:`lazy_gd_trajectory`): GD at ``eta`` on ``L`` is GD at ``eta0`` on
+  ``L~ = (N / alpha^2) L`` (:data:`SCALED_LOSS`), so every run, whatever its ``alpha``
+  and ``N``, is on :func:`epoch_clock` ``(eta0)``: ``t`` = epoch, gradient flow of
+  ``L~`` at ``tau = eta0 * epoch`` (the time of :func:`population_limit_flow`).
+* :func:`exact_flow`: gradient-flow time of ``L`` (``Clock.gradient_flow(MEAN_SQ)``).
 """
 from __future__ import annotations
 
@@ -37,12 +51,61 @@ from dataclasses import dataclass
 import numpy as np
 
 from theorylab._validate import check_int, check_nonnegative, check_positive, check_shape
+from theorylab.clock import HALF_MEAN, MEAN_SQ, Clock
 from theorylab.trajectory import Trajectory
 
 from ._ode import solve_at
 
 __all__ = ["CommitteeState", "outputs", "exact_gd", "exact_flow", "population_test_loss", "ntk", "initial_ntk",
-           "lazy_gd", "kernel_alignment", "exact_gd_batch", "population_limit", "population_limit_flow"]
+           "lazy_gd", "lazy_gd_trajectory", "kernel_alignment", "exact_gd_batch", "population_limit",
+           "population_limit_flow", "SCALED_LOSS", "epoch_clock", "step_clock", "network_epochs"]
+
+#: The grokking paper's loss scaling: GD at ``eta = eta0 N / alpha^2`` on ``L = (1/P) sum (f - y)^2``
+#: is GD at ``eta0`` on this loss (its ``P -> inf`` limit is the population loss).
+SCALED_LOSS = "L~ = (N / alpha^2) (1/P) sum_mu (f(x_mu) - y_mu)^2 (Kumar et al. 2024: eta = eta0 N / alpha^2 on L)"
+
+
+def epoch_clock(eta0: float) -> Clock:
+    """Epochs of full-batch GD at the paper's ``eta = eta0 N / alpha^2``: gradient flow of
+    :data:`SCALED_LOSS` at ``tau = eta0 * epoch``, one clock for every ``alpha`` and ``N``."""
+    check_positive("eta0", eta0)
+    return Clock.rescaled(1.0 / float(eta0), SCALED_LOSS, symbol="epoch",
+                          unit=f"GD step at eta = eta0 N / alpha^2, eta0 = {float(eta0):g}")
+
+
+def step_clock(eta: float) -> Clock:
+    """Epochs of full-batch GD at step ``eta`` on ``L = (1/P) sum (f - y)^2``: ``t_gf = eta * epoch``."""
+    check_positive("eta", eta)
+    return Clock.steps(eta, MEAN_SQ, unit="full-batch GD step", symbol="epoch")
+
+
+def network_epochs(traj: Trajectory, *, eta0: float | None = None, N: int | None = None,
+                   alpha: float | None = None) -> Trajectory:
+    """A trained committee machine's run, recorded in GD steps, on the exact map's clock.
+
+    ``traj`` comes from ``train(net, x, y[:, None], TrainConfig(lr=eta, reduction="mse",
+    time="steps"))`` with one output: torch's ``mse_loss`` is ``L = (1/P) sum (f - y)^2``,
+    and the trainer states its steps on the 1/2-mean loss, ``Clock.steps(2 eta, HALF_MEAN)``
+    (checked here).  One step of ``2 eta`` on ``L/2`` is one step of ``eta`` on ``L``
+    (:func:`step_clock`), and one step of ``eta0`` on ``L~ = (N / alpha^2) L`` when
+    ``eta = eta0 N / alpha^2`` (:func:`epoch_clock`; give ``eta0``, ``N`` and ``alpha``,
+    checked against the run's step): the same step counts, restated on the exact map's clock.
+    """
+    c = traj.clock
+    if c is None or c.loss != HALF_MEAN or c.symbol != "step":
+        raise ValueError("traj must be recorded in GD steps on the 1/2-mean loss (train with reduction='mse', "
+                         f"time='steps', one output), got clock {c.describe() if c else None!r}")
+    eta = c.scale / 2.0
+    if eta0 is None:
+        clock = step_clock(eta)
+    else:
+        if N is None or alpha is None:
+            raise ValueError("eta0 needs the network's N and alpha (eta = eta0 N / alpha^2)")
+        if not np.isclose(eta, eta0 * N / alpha**2, rtol=1e-12, atol=0.0):
+            raise ValueError(f"the run took steps of lr = {eta:.6g}, not eta0 N / alpha^2 = {eta0 * N / alpha**2:.6g}")
+        clock = epoch_clock(eta0)
+    return Trajectory(traj.t, traj.obs, {**traj.meta, "trained_clock": c.describe(), "eta": eta}, traj.n_seeds,
+                      clock)
 
 
 @dataclass(frozen=True)
@@ -105,33 +168,47 @@ def _grads(X, y, wbar, M, st):
     return delta, g, G
 
 
-def exact_gd(X, y, st: CommitteeState, *, eta: float, steps: int, record_every: int = 1,
-             X_test=None, y_test=None, beta=None) -> Trajectory:
-    """Iterate the exact (w_bar, M) map for ``steps`` GD steps of size ``eta``.
+def exact_gd(X, y, st: CommitteeState, *, eta: float | None = None, eta0: float | None = None, steps: int,
+             record_every: int = 1, X_test=None, y_test=None, beta=None) -> Trajectory:
+    """Iterate the exact (w_bar, M) map for ``steps`` GD steps of size ``eta`` (or ``eta0 N / alpha^2``).
 
     Records ``train_loss`` ``(1/P) sum Delta^2``, ``test_loss`` on ``(X_test, y_test)``
     when given, and the population loss and its terms (``pop_*``) when the
-    teacher ``beta`` of ``y = 1/2 (beta . x)^2`` is given.  ``t = eta * step``.
+    teacher ``beta`` of ``y = 1/2 (beta . x)^2`` is given.  ``t`` counts epochs
+    (GD steps): on :func:`step_clock` ``(eta)``, or :func:`epoch_clock` ``(eta0)``
+    when ``eta0`` is given instead of ``eta``.
     """
-    return exact_gd_batch(X, y, [st], etas=[eta], steps=steps, record_every=record_every, X_test=X_test,
-                          y_test=y_test, beta=beta)[0]
+    return exact_gd_batch(X, y, [st], etas=None if eta is None else [eta], eta0=eta0, steps=steps,
+                          record_every=record_every, X_test=X_test, y_test=y_test, beta=beta)[0]
 
 
-def exact_gd_batch(X, y, states, *, etas, steps: int, record_every: int = 1, X_test=None, y_test=None,
-                   beta=None) -> list[Trajectory]:
+def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps: int, record_every: int = 1,
+                   X_test=None, y_test=None, beta=None) -> list[Trajectory]:
     """:func:`exact_gd` for many states (any ``alpha``, ``eps``, ``N``, init, centring) on one data set at once.
 
     The B maps advance together as batched matrix products (one (B, D, D) array
     instead of B Python loops): a whole (alpha, eps) grid costs little more than one run.
-    ``etas`` holds one step size per state; ``y`` (and ``y_test``) may be ``(P,)``, shared,
-    or ``(B, P)``, one label vector per state.  Returns one :class:`Trajectory` per state.
+    Give either ``etas``, one step size per state, or ``eta0``, the paper's scaling
+    ``eta = eta0 N / alpha^2`` for every state.  ``y`` (and ``y_test``) may be ``(P,)``,
+    shared, or ``(B, P)``, one label vector per state.  Returns one :class:`Trajectory`
+    per state, ``t`` in epochs (GD steps).
+
+    Clocks: the runs of a batch share their epoch count.  With ``etas`` each run is
+    on its own :func:`step_clock` ``(eta_b)`` (runs with different ``eta`` are *not*
+    at one gradient-flow time of ``L`` after the same number of epochs); with
+    ``eta0`` every run is on the one :func:`epoch_clock` ``(eta0)``.
     """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
     states = list(states)
-    etas = np.broadcast_to(np.asarray(etas, float), (len(states),))
+    if (etas is None) == (eta0 is None):
+        raise ValueError("give exactly one of etas (step sizes) and eta0 (eta = eta0 N / alpha^2)")
     if not states:
         raise ValueError("states must hold at least one CommitteeState")
+    if eta0 is not None:
+        check_positive("eta0", eta0)
+        etas = [eta0 * st.N / st.alpha**2 for st in states]
+    etas = np.broadcast_to(np.asarray(etas, float), (len(states),))
     for e in etas:
         check_positive("eta", e)
     steps = check_int("steps", steps, minimum=0)
@@ -179,9 +256,9 @@ def exact_gd_batch(X, y, states, *, etas, steps: int, record_every: int = 1, X_t
     for b, st in enumerate(states):
         obs = {k: np.asarray([v[b] for v in vals]) for k, vals in rec.items()}
         y_test_b = y_test[b] if y_test is not None and np.ndim(y_test) == 2 else y_test
-        out.append(_finish(etas[b] * steps_rec, obs, st, X_test, y_test_b, beta,
-                           {"time": "t = eta * step (GD on L = (1/P) sum (f - y)^2)", "solver": "exact_gd",
-                            "eta": float(etas[b])}))
+        clock = epoch_clock(eta0) if eta0 is not None else step_clock(float(etas[b]))
+        out.append(_finish(steps_rec, obs, st, X_test, y_test_b, beta,
+                           {"solver": "exact_gd", "eta": float(etas[b])}, clock))
     return out
 
 
@@ -191,6 +268,9 @@ def exact_flow(t, X, y, st: CommitteeState, *, X_test=None, y_test=None, beta=No
 
     .. math:: \dot{\bar w} = -\tfrac{2\alpha}{N}(g + \epsilon G \bar w),\quad
               \dot M = -\tfrac{2\alpha}{N}\,[g \bar w^T + \bar w g^T + \epsilon (G M + M G)].
+
+    Clock: gradient flow of ``L = (1/P) sum (f - y)^2`` (an :func:`exact_gd` run converts
+    onto it with ``traj.on_clock``).
     """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
@@ -211,10 +291,10 @@ def exact_flow(t, X, y, st: CommitteeState, *, X_test=None, y_test=None, beta=No
     M = sol[:, D:].reshape(-1, D, D)
     train = np.array([np.mean((outputs(X, w, m, st) - y) ** 2) for w, m in zip(wbar, M)])
     return _finish(t, {"train_loss": train, "wbar": wbar, "M": M}, st, X_test, y_test, beta,
-                   {"time": "gradient-flow time t = eta * step of L = (1/P) sum (f - y)^2", "solver": "exact_flow"})
+                   {"solver": "exact_flow"}, Clock.gradient_flow(MEAN_SQ))
 
 
-def _finish(t, obs, st, X_test, y_test, beta, meta) -> Trajectory:
+def _finish(t, obs, st, X_test, y_test, beta, meta, clock: Clock) -> Trajectory:
     if X_test is not None:
         X_test = np.asarray(X_test, float)
         obs["test_loss"] = np.array([np.mean((outputs(X_test, w, m, st) - y_test) ** 2)
@@ -222,7 +302,8 @@ def _finish(t, obs, st, X_test, y_test, beta, meta) -> Trajectory:
     if beta is not None:
         pop = population_test_loss(obs["wbar"], obs["M"], np.asarray(beta, float).ravel(), st)
         obs.update({f"pop_{k}": v for k, v in pop.items()})
-    return Trajectory(t, obs, {**meta, "alpha": st.alpha, "eps": st.eps, "N": st.N, "centered": st.centered})
+    return Trajectory(t, obs, {**meta, "alpha": st.alpha, "eps": st.eps, "N": st.N, "centered": st.centered},
+                      clock=clock)
 
 
 def ntk(X1, X2, wbar, M, st: CommitteeState) -> np.ndarray:
@@ -262,6 +343,27 @@ def lazy_gd(X, y, st: CommitteeState, *, eta0: float, X_test=None):
     K_test = None if X_test is None else initial_ntk(X_test, X, st)
     # (2 eta0 / P) K_bar = lr * K / n with n = P and lr = 2 eta0 on the mean reduction
     return kernel_gd(K, y, None, lr=2.0 * eta0, K_test=K_test, reduction="mean")
+
+
+def lazy_gd_trajectory(X, y, st: CommitteeState, *, eta0: float, epochs, X_test=None, y_test=None) -> Trajectory:
+    """:func:`lazy_gd` at whole ``epochs``, on the paper's :func:`epoch_clock` ``(eta0)``.
+
+    Epoch ``m`` of the linearised model is ``m`` kernel GD steps (``f <- f - (2 eta0 / P)
+    K_bar Delta``), which is GD at ``eta0`` on ``L~ = (N / alpha^2) (1/P) sum Delta^2`` of the
+    linearised network: the clock of :func:`exact_gd_batch` with ``eta0``.  Records
+    ``train_loss`` and (with a test set) ``test_loss``, both ``(1/n) sum (f - y)^2``
+    (twice the kernel solver's 1/2-mean losses).
+    """
+    epochs = np.asarray(epochs)
+    if epochs.ndim != 1 or np.any(epochs < 0) or np.any(epochs != np.rint(epochs)):
+        raise ValueError("epochs must be a 1-D array of whole numbers >= 0")
+    lazy = lazy_gd(X, y, st, eta0=eta0, X_test=X_test)
+    t_kernel = lazy.lr * epochs.astype(float)          # KernelGD's own time: lr x steps
+    obs = {"train_loss": 2.0 * lazy.train_loss(t_kernel)}
+    if X_test is not None:
+        obs["test_loss"] = 2.0 * lazy.test_loss(t_kernel, y_test)
+    return Trajectory(epochs.astype(float), obs, {"solver": "lazy_gd", "eta0": float(eta0), "eps": st.eps},
+                      clock=epoch_clock(eta0))
 
 
 def kernel_alignment(K: np.ndarray, y: np.ndarray) -> float:
@@ -310,7 +412,8 @@ def population_limit(steps: int, *, D: int, alpha: float, eps: float, eta0: floa
     (no ``sigma^2`` when not centred).  Train loss = test loss = ``(Tr Q / D)^2 + 2 ||Q||_F^2 / D^2``:
     with fresh data at every step there is no grokking (Kumar et al. 2024, Sec. 5).
 
-    ``beta_norm2`` defaults to ``D`` (``beta ~ N(0, I_D)``).  ``t`` = step (epoch).
+    ``beta_norm2`` defaults to ``D`` (``beta ~ N(0, I_D)``).  ``t`` = step (epoch) on
+    :func:`epoch_clock` ``(eta0)``.
     """
     beta_norm2 = float(D if beta_norm2 is None else beta_norm2)
     _check_population(D, alpha, eps, beta_norm2, init_var)
@@ -331,7 +434,7 @@ def population_limit(steps: int, *, D: int, alpha: float, eps: float, eta0: floa
         mq *= (1 - c * eps * (tr + 2 * qq) / D**2) ** 2
     n, mp, mq = (np.array(v) for v in zip(*rec))
     return _population_trajectory(n.astype(float), mp, mq, D, alpha, eps, beta_norm2, init_var, centered,
-                                  {"time": "t = GD step (epoch), eta = eta0 N / alpha^2", "solver": "population_limit"})
+                                  {"solver": "population_limit", "eta0": eta0}, epoch_clock(eta0))
 
 
 def population_limit_flow(t, *, D: int, alpha: float, eps: float, beta_norm2: float | None = None,
@@ -339,6 +442,9 @@ def population_limit_flow(t, *, D: int, alpha: float, eps: float, beta_norm2: fl
     r"""Gradient-flow limit of :func:`population_limit` in ``tau = eta0 * step``:
 
     .. math:: \dot m_{\perp,\parallel} = -\frac{4\epsilon}{\alpha}\, G_{\perp,\parallel}\, m_{\perp,\parallel} .
+
+    Clock: gradient flow of :data:`SCALED_LOSS` (``tau``); a :func:`population_limit` run
+    converts onto it with ``traj.on_clock``.
     """
     beta_norm2 = float(D if beta_norm2 is None else beta_norm2)
     _check_population(D, alpha, eps, beta_norm2, init_var)
@@ -353,14 +459,14 @@ def population_limit_flow(t, *, D: int, alpha: float, eps: float, beta_norm2: fl
     m = solve_at(rhs, [init_var, init_var], t, name="population_limit_flow", rtol=1e-10, atol=1e-12,
                  method="DOP853")
     return _population_trajectory(t, m[:, 0], m[:, 1], D, alpha, eps, beta_norm2, init_var, centered,
-                                  {"time": "tau = eta0 * step (gradient flow), eta = eta0 N / alpha^2",
-                                   "solver": "population_limit_flow"})
+                                  {"solver": "population_limit_flow"},
+                                  Clock.gradient_flow(SCALED_LOSS, unit="tau = eta0 x epoch"))
 
 
-def _population_trajectory(t, mp, mq, D, alpha, eps, beta_norm2, init_var, centered, meta) -> Trajectory:
+def _population_trajectory(t, mp, mq, D, alpha, eps, beta_norm2, init_var, centered, meta, clock) -> Trajectory:
     _, _, _, var, mis = _population_terms(mp, mq, D=D, alpha=alpha, eps=eps, beta_norm2=beta_norm2,
                                           init_var=init_var, centered=centered)
     obs = {"m_perp": mp, "m_par": mq, "test_loss": var + mis, "variance": var, "misalignment": mis,
            "linear_power": np.zeros_like(mp)}
     return Trajectory(t, obs, {**meta, "D": D, "alpha": alpha, "eps": eps, "beta_norm2": beta_norm2,
-                               "init_var": init_var, "centered": centered})
+                               "init_var": init_var, "centered": centered}, clock=clock)

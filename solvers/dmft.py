@@ -21,15 +21,57 @@ along ``y`` ``K = H_yy + A = 2 cosh(2 gamma0 S) = 2 sqrt(1 + gamma0^2 f^2)``.
 The factor 2 (first and second layer each contribute 1 at init) is dropped in
 the paper's text; ``gamma0 -> 0`` gives ``Delta = |y| e^{-2t}``.  The hidden
 kernel along ``y`` ends at ``H_y = sqrt(1 + gamma0^2 |y|^2)``.
+
+Clock: DMFT time :data:`DMFT_TIME`, gradient flow of ``gamma^2 L`` (:data:`DMFT_LOSS`).
+It is *not* gradient-flow time of ``L`` rescaled by a constant shared across
+widths: ``gamma^2 = gamma0^2 N`` depends on the width, and at fixed ``gamma0`` the
+dynamics of every width (and of the infinite-width theory) coincide on DMFT time
+only.  A width-``N`` network trained by GD at ``lr = gamma^2 dt`` on ``L`` takes
+Euler steps of ``dt`` on ``gamma^2 L`` (the parameters move by the same amount):
+:func:`dmft_steps` states that on the clock instead of dividing times by ``gamma^2``.
 """
 from __future__ import annotations
 
 import numpy as np
+
 from theorylab._validate import check_nonnegative, check_positive
+from theorylab.clock import HALF_SUM, Clock
+from theorylab.trajectory import Trajectory
 
 from ._ode import solve_at
 
-__all__ = ["two_layer_linear_error", "two_layer_linear_final_kernel", "dmft_two_layer", "dmft_deep_linear"]
+__all__ = ["two_layer_linear_error", "two_layer_linear_final_kernel", "dmft_two_layer", "dmft_deep_linear",
+           "DMFT_LOSS", "DMFT_TIME", "euler_clock", "dmft_steps"]
+
+#: The loss whose gradient flow is DMFT time: ``d theta/dt = -gamma^2 dL/dtheta``.
+DMFT_LOSS = "gamma^2 L, L = 1/2 sum_mu (y_mu - f_mu)^2, gamma = gamma0 sqrt(N) (d theta/dt = -gamma^2 dL/dtheta)"
+#: DMFT time (Bordelon & Pehlevan 2022): the common clock of every width at fixed gamma0.
+DMFT_TIME = Clock.gradient_flow(DMFT_LOSS, unit="DMFT time")
+
+
+def euler_clock(dt: float) -> Clock:
+    """Euler steps of ``dt`` on DMFT time: ``t_DMFT = dt * step``."""
+    check_positive("dt", dt)
+    return Clock.steps(dt, DMFT_LOSS, unit="Euler step of DMFT time")
+
+
+def dmft_steps(traj: Trajectory, *, gamma: float, dt: float) -> Trajectory:
+    """A run of GD at ``lr = gamma^2 dt`` on ``L = 1/2 sum (y - f)^2``, recorded in steps, on :data:`DMFT_TIME`.
+
+    ``traj`` comes from ``train(..., TrainConfig(lr=gamma**2 * dt, reduction="sum", time="steps"))``:
+    its clock is ``Clock.steps(gamma^2 dt, HALF_SUM)``, checked here.  One such step is one
+    Euler step of ``dt`` on ``gamma^2 L`` (same parameter update), so the step counts are
+    restated on :func:`euler_clock` ``(dt)`` and converted to DMFT time by the clock.
+    """
+    check_positive("gamma", gamma)
+    check_positive("dt", dt)
+    c = traj.clock
+    in_steps = c is not None and c.loss == HALF_SUM and c.symbol == "step"
+    if not (in_steps and np.isclose(c.scale, gamma**2 * dt, rtol=1e-12, atol=0.0)):
+        raise ValueError(f"traj must be recorded in GD steps of lr = gamma^2 dt = {gamma**2 * dt:.6g} on {HALF_SUM!r} "
+                         f"(TrainConfig(time='steps', reduction='sum')), got clock {c.describe() if c else None!r}")
+    meta = {**traj.meta, "trained_clock": c.describe()}
+    return Trajectory(traj.t, traj.obs, meta, traj.n_seeds, euler_clock(dt)).on_clock(DMFT_TIME)
 
 
 def two_layer_linear_error(t, y_norm: float, gamma0: float, *, rtol: float = 1e-10) -> np.ndarray:
@@ -71,14 +113,15 @@ def dmft_two_layer(X, y, *, gamma0: float, t, activation: str = "tanh", n_partic
     ``lr = gamma^2 dt`` on ``L = 1/2 sum (y - f)^2``.  Its own sampling error is
     ``O(n_particles^{-1/2})``: choose it well above the widths compared with.
 
-    Returns a Trajectory on ``t`` with ``train_loss`` (``1/2 sum Delta^2``),
+    Returns a Trajectory on :data:`DMFT_TIME` at the Euler steps nearest to ``t``
+    (``dt * round(t / dt)``) with ``train_loss`` (``1/2 sum Delta^2``),
     ``test_loss`` (mean over test points of ``1/2 (y - f)^2``, when given) and
     the feature kernel ``Phi[mu, nu] = E[phi(h_mu) phi(h_nu)]`` on the training set.
     """
     import torch
 
     from theorylab.nets import TwoLayerMF
-    from theorylab.train import TrainConfig, train
+    from theorylab.train import TrainConfig, record_steps, train
 
     X = np.asarray(X, float)
     y = np.asarray(y, float).reshape(len(X), 1)
@@ -89,17 +132,16 @@ def dmft_two_layer(X, y, *, gamma0: float, t, activation: str = "tanh", n_partic
     obs = {"Phi": lambda m: torch.einsum("ebn,ecn->ebc", m._phi(m.hidden(xx)), m._phi(m.hidden(xx))) / m.N}
     test = None if X_test is None else (X_test, np.asarray(y_test, float).reshape(len(X_test), 1))
     t = np.atleast_1d(np.asarray(t, float))
-    traj = train(net, X, y, TrainConfig(lr=net.gamma**2 * dt, t_record=net.gamma**2 * t, reduction="sum"),
+    check_nonnegative("t", t)
+    steps = record_steps(t, dt)                      # Euler steps of dt on DMFT time
+    traj = train(net, X, y, TrainConfig(lr=net.gamma**2 * dt, t_record=steps, reduction="sum", time="steps"),
                  observables=obs, test=test)
     out = {"train_loss": traj["loss"][:, 0], "Phi": traj["Phi"][:, 0]}
     if test is not None:
         out["test_loss"] = traj["test_loss"][:, 0]
-    from theorylab.trajectory import Trajectory
-
-    return Trajectory(traj.t / net.gamma**2, out, {"time": "gradient-flow time, d theta/dt = -gamma^2 grad L",
-                                                   "loss": "L = 1/2 sum_mu (y_mu - f_mu)^2 (train); test: mean of "
-                                                           "1/2 (y - f)^2", "gamma0": gamma0,
-                                                   "n_particles": n_particles, "activation": activation})
+    meta = {"loss": "L = 1/2 sum_mu (y_mu - f_mu)^2 (train); test: mean of 1/2 (y - f)^2", "gamma0": gamma0,
+            "n_particles": n_particles, "activation": activation, "dt": dt}
+    return dmft_steps(Trajectory(traj.t, out, meta, clock=traj.clock), gamma=net.gamma, dt=dt)
 
 
 def dmft_deep_linear(t_max: float, y_norm: float, gamma0: float, depth: int, *, n_steps: int = 200,
@@ -133,11 +175,10 @@ def dmft_deep_linear(t_max: float, y_norm: float, gamma0: float, depth: int, *, 
     changes by less than ``tol``.  ``depth = 1`` reproduces :func:`two_layer_linear_error`
     (``K(0) = depth + 1``).  Time: left-point rule on ``n_steps`` steps, error O(dt).
 
-    Returns a Trajectory with ``Delta``, ``f``, ``ntk`` and the equal-time kernels
-    ``Phi`` and ``G`` (T, depth); its meta holds the iteration count and last change.
+    Returns a Trajectory on :data:`DMFT_TIME` with ``Delta``, ``f``, ``ntk`` and the equal-time
+    kernels ``Phi`` and ``G`` (T, depth); its meta holds the iteration count and last change.
     """
     from theorylab._validate import check_int
-    from theorylab.trajectory import Trajectory
 
     check_positive("t_max", t_max)
     check_positive("y_norm", y_norm)
@@ -195,6 +236,5 @@ def dmft_deep_linear(t_max: float, y_norm: float, gamma0: float, depth: int, *, 
     obs = {"Delta": delta, "f": y_norm - delta, "ntk": K,
            "Phi": np.stack([np.diag(Phi[l]) for l in range(1, L + 1)], axis=1),
            "G": np.stack([np.diag(G[l]) for l in range(1, L + 1)], axis=1)}
-    return Trajectory(t, obs, {"time": "gradient-flow time, d theta/dt = -gamma0^2 N grad L",
-                               "loss": "L = 1/2 (|y| - f)^2 along y (whitened inputs)", "gamma0": gamma0,
-                               "depth": L, "iterations": it, "last_change": change, "dt": dt})
+    return Trajectory(t, obs, {"loss": "L = 1/2 (|y| - f)^2 along y (whitened inputs)", "gamma0": gamma0,
+                               "depth": L, "iterations": it, "last_change": change, "dt": dt}, clock=DMFT_TIME)

@@ -6,7 +6,9 @@ from hypothesis import strategies as st
 
 from theorylab import TrainConfig, train
 from theorylab.nets import CommitteeMachine
-from theorylab.solvers.committee import CommitteeState, exact_flow, exact_gd, outputs, population_test_loss
+from theorylab.clock import ClockMismatch
+from theorylab.solvers.committee import (CommitteeState, epoch_clock, exact_flow, exact_gd, exact_gd_batch,
+                                         network_epochs, outputs, population_test_loss, step_clock)
 from theorylab.solvers.kernel import quadratic_ntk_eigenvalues
 from theorylab.tasks import PolyRegressionConfig, make_poly_regression
 from theorylab.testing import assert_close, mc_tolerance
@@ -18,12 +20,14 @@ def _trained_vs_exact(D, P, N, alpha, eps, centered, seed, steps=500, eta0=0.05)
                            device="cpu")
     eta = eta0 * N / alpha**2                                  # the paper's learning-rate scaling
     xt, yt = net.as_input(task.x_test), net.as_input(task.y_test)
-    # reduction="mse" with one output is L = (1/P) sum (f - y)^2 and t = 2 lr step
+    # reduction="mse" with one output is L = (1/P) sum (f - y)^2; recorded in GD steps, restated on the map's clock
     traj = train(net, task.x_train, task.y_train[:, None],
-                 TrainConfig(lr=eta, t_record=2 * eta * np.arange(0, steps + 1, 50), reduction="mse"),
+                 TrainConfig(lr=eta, t_record=np.arange(0, steps + 1, 50), reduction="mse", time="steps"),
                  observables={"test": lambda m: ((m(xt)[..., 0] - yt) ** 2).mean(-1)})
     ex = exact_gd(task.x_train, task.y_train, CommitteeState.from_network(net), eta=eta,
                   steps=steps, record_every=50, X_test=task.x_test, y_test=task.y_test)
+    traj = network_epochs(traj)
+    assert traj.clock == ex.clock and np.array_equal(traj.t, ex.t)
     return traj, ex
 
 
@@ -45,7 +49,8 @@ def test_gradient_flow_limit_of_the_map():
     fl = exact_flow([0.0, 2.0], task.x_train, task.y_train, st_)
     errs = []
     for eta in (0.02, 0.01):
-        gd = exact_gd(task.x_train, task.y_train, st_, eta=eta, steps=int(round(2.0 / eta)))
+        gd = exact_gd(task.x_train, task.y_train, st_, eta=eta, steps=int(round(2.0 / eta))).on_clock(fl.clock)
+        assert gd.t[-1] == pytest.approx(2.0)                  # epochs converted to gradient-flow time by the clock
         errs.append(abs(gd["train_loss"][-1] - fl["train_loss"][-1]))
     assert errs[1] < 0.6 * errs[0]                             # Euler: error O(eta)
 
@@ -152,7 +157,7 @@ def test_lazy_limit_follows_linearised_model_and_reaches_kernel_regression():
     """Acceptance: at large alpha the trained network follows the linearised model within 1%, and its
     late-time test loss tends to ridgeless regression with the initial NTK (a setting where GD converges:
     D = 6, P = 15, residual factor (1 - 2 eta0 lam_min / P)^m ~ 1e-6 at the end)."""
-    from theorylab.solvers.committee import initial_ntk, lazy_gd
+    from theorylab.solvers.committee import initial_ntk, lazy_gd_trajectory
 
     D, P, N, eps, alpha = 6, 15, 100, 1.0, 1000.0
     task = make_poly_regression(PolyRegressionConfig(D, P, n_test=300), rng=0)
@@ -166,9 +171,10 @@ def test_lazy_limit_follows_linearised_model_and_reaches_kernel_regression():
     traj = train(net, task.x_train, task.y_train[:, None], TrainConfig(lr=eta, t_record=2 * eta * steps,
                                                                        reduction="mse"),
                  observables={"test": lambda m: ((m(xt)[..., 0] - yt) ** 2).mean(-1)})
-    lazy = lazy_gd(task.x_train, task.y_train, st_, eta0=eta0, X_test=task.x_test)
-    t = 2 * eta0 * steps
-    tr_lazy, te_lazy = 2 * lazy.train_loss(t), 2 * lazy.test_loss(t, task.y_test)
+    lazy = lazy_gd_trajectory(task.x_train, task.y_train, st_, eta0=eta0, epochs=steps, X_test=task.x_test,
+                              y_test=task.y_test)
+    assert lazy.clock == epoch_clock(eta0)
+    tr_lazy, te_lazy = lazy["train_loss"], lazy["test_loss"]
     L0 = traj["loss"][0, 0]
     assert np.abs(traj["loss"][:, 0] - tr_lazy).max() <= 0.01 * L0
     assert np.abs(traj["test"][:, 0] - te_lazy).max() <= 0.01 * te_lazy.max()
@@ -300,3 +306,41 @@ def test_ntk_of_the_order_parameters_equals_the_trained_networks_empirical_ntk()
     assert_close(alpha**2 / N * ntk(task.x_test, task.x_test, wbar, M, st_), K_emp, level="exact",
                  scale=np.abs(K_emp).max())
     assert np.abs(wbar - st_.wbar0).max() > 1e-3           # the state has moved: not the initial kernel
+
+
+def test_clocks_of_the_exact_map_and_the_population_limit():
+    from theorylab.solvers.committee import population_limit, population_limit_flow
+
+    task = make_poly_regression(PolyRegressionConfig(5, 12), rng=0)
+    sts = [CommitteeState(np.zeros(5), np.eye(5), a, 0.3, 4) for a in (1.0, 2.0)]
+    by_eta = exact_gd_batch(task.x_train, task.y_train, sts, etas=[0.1, 0.2], steps=10, record_every=5)
+    assert [tr.clock for tr in by_eta] == [step_clock(0.1), step_clock(0.2)]      # one epoch count, two flow times
+    assert by_eta[0].t.tolist() == [0.0, 5.0, 10.0]
+    paper = exact_gd_batch(task.x_train, task.y_train, sts, eta0=0.05, steps=10, record_every=5)
+    assert paper[0].clock == paper[1].clock == epoch_clock(0.05)
+    assert [tr.meta["eta"] for tr in paper] == pytest.approx([0.05 * 4 / 1.0, 0.05 * 4 / 4.0])
+    for kwargs in (dict(), dict(etas=[0.1, 0.1], eta0=0.05)):
+        with pytest.raises(ValueError, match="eta0"):
+            exact_gd_batch(task.x_train, task.y_train, sts, steps=1, **kwargs)
+    gd = population_limit(40, D=5, alpha=1.0, eps=0.3, eta0=0.5, record_every=10)
+    flow = population_limit_flow([0.0, 20.0], D=5, alpha=1.0, eps=0.3)
+    assert gd.on_clock(flow.clock).t.tolist() == [0.0, 5.0, 10.0, 15.0, 20.0]       # tau = eta0 x epoch
+    with pytest.raises(ClockMismatch):
+        gd.on_clock(step_clock(0.5))                                                 # L~ is not L
+
+
+def test_network_epochs_checks_the_run():
+    task = make_poly_regression(PolyRegressionConfig(4, 10), rng=0)
+    net = CommitteeMachine(4, 6, seeds=[0], alpha=2.0, eps=0.3, dtype="float64", device="cpu")
+    eta = 0.1 * 6 / 4.0
+    in_steps = train(net, task.x_train, task.y_train[:, None],
+                     TrainConfig(lr=eta, t_record=[0, 5], reduction="mse", time="steps"))
+    assert network_epochs(in_steps, eta0=0.1, N=6, alpha=2.0).clock == epoch_clock(0.1)
+    assert network_epochs(in_steps).clock == step_clock(eta)
+    with pytest.raises(ValueError, match="eta0"):
+        network_epochs(in_steps, eta0=0.2, N=6, alpha=2.0)
+    with pytest.raises(ValueError, match="alpha"):
+        network_epochs(in_steps, eta0=0.1)
+    in_flow = train(net, task.x_train, task.y_train[:, None], TrainConfig(lr=eta, t_record=[0, 1.0], reduction="mse"))
+    with pytest.raises(ValueError, match="steps"):
+        network_epochs(in_flow)

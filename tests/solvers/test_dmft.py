@@ -4,7 +4,7 @@ from scipy.integrate import solve_ivp
 
 from theorylab import TrainConfig, train
 from theorylab.nets import TwoLayerMF
-from theorylab.solvers.dmft import two_layer_linear_error, two_layer_linear_final_kernel
+from theorylab.solvers.dmft import DMFT_TIME, dmft_steps, two_layer_linear_error, two_layer_linear_final_kernel
 from theorylab.testing import assert_close
 
 
@@ -60,7 +60,9 @@ def test_dmft_particle_solver_reproduces_the_closed_linear_case():
     y = g.normal(size=(P, 1))
     ts = np.linspace(0, 1.5, 7)
     ref = dmft_two_layer(X, y, gamma0=1.0, t=ts, activation="linear", n_particles=8192, dt=1e-3)
-    th = two_layer_linear_error(ts, float(np.linalg.norm(y)), 1.0)
+    assert ref.clock == DMFT_TIME
+    np.testing.assert_allclose(ref.t, ts, rtol=1e-12)                 # Euler steps of dt, converted by the clock
+    th = two_layer_linear_error(ref.t, float(np.linalg.norm(y)), 1.0)
     assert np.abs(np.sqrt(2 * ref["train_loss"]) - th).max() <= 0.02 * np.linalg.norm(y)
     assert ref["Phi"].shape == (7, P, P)
     # linear features: Phi = E[h h^T] starts at the whitened input kernel (identity) up to sampling error
@@ -93,6 +95,7 @@ def test_deep_linear_iteration_at_depth_one_is_the_closed_two_layer_dynamics():
     errs = []
     for n in (100, 200):
         tr = dmft_deep_linear(2.0, 1.5, 1.0, 1, n_steps=n)
+        assert tr.clock == DMFT_TIME
         errs.append(np.max(np.abs(tr["Delta"] - two_layer_linear_error(tr.t, 1.5, 1.0))) / 1.5)
     assert errs[1] < 0.6 * errs[0] and errs[1] < 2e-3          # first order in dt, to the closed form
     assert_close(tr["ntk"][0], 2.0, level="exact")
@@ -150,3 +153,19 @@ def test_deep_linear_and_mean_field_net_bad_config():
         MeanFieldMLP(3, 4, 0)
     with pytest.raises(ValueError, match="activation"):
         MeanFieldMLP(3, 4, 2, activation="swish")
+
+
+def test_dmft_steps_puts_every_width_on_dmft_time():
+    """GD at lr = gamma^2 dt, recorded in steps, lands on DMFT time; a run at another step size is refused."""
+    X, y = np.eye(3) * np.sqrt(3), np.ones((3, 1))
+    for N in (16, 256):
+        net = TwoLayerMF(3, N, seeds=[0], gamma0=1.0, dtype="float64", device="cpu")
+        tr = train(net, X, y, TrainConfig(lr=net.gamma**2 * 0.01, t_record=[0, 10, 20], reduction="sum", time="steps"))
+        out = dmft_steps(tr, gamma=net.gamma, dt=0.01)
+        assert out.clock == DMFT_TIME
+        np.testing.assert_allclose(out.t, [0.0, 0.1, 0.2], rtol=1e-14)
+        with pytest.raises(ValueError, match="gamma"):
+            dmft_steps(tr, gamma=net.gamma, dt=0.02)
+    in_flow = train(net, X, y, TrainConfig(lr=net.gamma**2 * 0.01, t_record=[0, 1.0], reduction="sum"))
+    with pytest.raises(ValueError, match="steps"):
+        dmft_steps(in_flow, gamma=net.gamma, dt=0.01)
