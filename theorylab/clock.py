@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Clock", "ClockMismatch", "HALF_MEAN", "HALF_SUM", "MEAN_SQ", "CROSS_ENTROPY", "with_weight_decay"]
+__all__ = ["Clock", "ClockMismatch", "HALF_MEAN", "HALF_SUM", "MEAN_SQ", "CROSS_ENTROPY", "MULTIPLES",
+           "with_weight_decay"]
 
 #: ``L = 1/(2P) sum_mu ||y_mu - f(x_mu)||^2`` (summed over outputs): theorylab's default.
 HALF_MEAN = "L = 1/(2P) sum_mu ||y_mu - f(x_mu)||^2"
@@ -37,6 +38,20 @@ HALF_SUM = "L = 1/2 sum_mu ||y_mu - f(x_mu)||^2"
 MEAN_SQ = "L = (1/P) sum_mu (f(x_mu) - y_mu)^2"
 #: Mean cross-entropy of the logits.
 CROSS_ENTROPY = "L = mean cross-entropy of the logits"
+
+#: Losses that are a constant multiple of another: gradient flow of ``c L`` at time ``t`` is gradient
+#: flow of ``L`` at time ``c t``, so their clocks share a base and convert by ``c``.
+MULTIPLES: dict[str, tuple[str, float]] = {MEAN_SQ: (HALF_MEAN, 2.0)}
+
+
+def _canonical(loss: str, factor: float) -> tuple[str, float]:
+    f = float(factor)
+    if not (np.isfinite(f) and f > 0):
+        raise ValueError(f"factor must be > 0 and finite, got {factor!r}")
+    if loss in MULTIPLES:
+        base, c = MULTIPLES[loss]
+        return base, c * f
+    return loss, f
 
 
 def with_weight_decay(loss: str, weight_decay: float) -> str:
@@ -91,14 +106,22 @@ class Clock:
 
     # -- constructors -----------------------------------------------------
     @classmethod
-    def gradient_flow(cls, loss: str = HALF_MEAN, *, unit: str = "gradient-flow time") -> "Clock":
-        """Continuous gradient-flow time ``dtheta/dt = -dL/dtheta`` of ``loss`` (tau = 1)."""
-        return cls(_gf_base(loss), 1.0, unit, "t")
+    def gradient_flow(cls, loss: str = HALF_MEAN, *, factor: float = 1.0, unit: str = "gradient-flow time") -> "Clock":
+        """Continuous gradient-flow time ``dtheta/dt = -d(factor L)/dtheta`` of ``loss`` (tau = 1).
+
+        Gradient flow of ``c L`` at time ``t`` is gradient flow of ``L`` at ``c t``, so the
+        clock is expressed on the base of ``L`` with scale ``c`` (a loss listed in
+        :data:`MULTIPLES`, like ``MEAN_SQ = 2 HALF_MEAN``, is reduced the same way).
+        """
+        base, c = _canonical(loss, factor)
+        return cls(_gf_base(base), c, unit, "t")
 
     @classmethod
-    def steps(cls, lr: float, loss: str = HALF_MEAN, *, unit: str = "GD step", symbol: str = "step") -> "Clock":
-        """Steps of (S)GD at step size ``lr`` on ``loss``: ``t_gf = lr * step``."""
-        return cls(_gf_base(loss), float(lr), f"{unit} (lr = {float(lr):.4g})", symbol)
+    def steps(cls, lr: float, loss: str = HALF_MEAN, *, factor: float = 1.0, unit: str = "GD step",
+              symbol: str = "step") -> "Clock":
+        """Steps of (S)GD at step size ``lr`` on ``factor * loss``: ``t_gf = lr * factor * step``."""
+        base, c = _canonical(loss, factor)
+        return cls(_gf_base(base), float(lr) * c, f"{unit} (lr = {float(lr):.4g})", symbol)
 
     @classmethod
     def rescaled(cls, factor: float, loss: str = HALF_MEAN, *, unit: str, symbol: str = "t") -> "Clock":

@@ -186,7 +186,7 @@ def max_error(
             raise ValueError(f"scale must be > 0 and finite, got {scale!r}")
     if not (np.isfinite(floor) and floor >= 0):
         raise ValueError(f"floor must be >= 0 and finite, got {floor!r}")
-    thr, _, model = _threshold(threshold)
+    thr, at_least, model = _threshold(threshold)
     clock = theory.clock.describe() if isinstance(theory, Trajectory) and theory.clock is not None else ""
     t, a, b = _pair(theory, experiment, name, exp_name)
     err = np.abs(a - b)
@@ -199,8 +199,8 @@ def max_error(
     else:
         metric = "max abs error"
     i = np.unravel_index(np.argmax(err), err.shape)
-    return Agreement(label or name, metric, float(err[i]), thr, detail={"t_worst": float(t[i[0]])}, gating=gating,
-                     model=model, clock=clock)
+    return Agreement(label or name, metric, float(err[i]), thr, higher_is_better=bool(at_least),
+                     detail={"t_worst": float(t[i[0]])}, gating=gating, model=model, clock=clock)
 
 
 def relative_error(name: str, theory, experiment, threshold: float | Tolerance, *, scale=None,
