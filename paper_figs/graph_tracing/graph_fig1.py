@@ -24,10 +24,11 @@ with the exact in-context Bayesian (maximum-likelihood bigram) predictor
 (:class:`ContextAccuracy`); (b) the paper's normalised Dirichlet energy of the
 class means per layer vs context, accuracy on the twin axis
 (:class:`ContextGeometry`); (c) loss on AdamW steps; (d) the spectral embedding
-(z2, z3); (e) PCA of the last layer's class means at growing context, neighbours
-joined, next to e_i + mean of neighbours on orthonormal embeddings; (f) the ring
-and hexagonal analogues: the same grid-trained model read out on walks over a
-10-ring and a 30-node hexagonal lattice.  The model can beat the ML-bigram curve
+(z2, z3) (:class:`HeatFlow` holds it and the mixing mechanism); (e) PCA of the
+last layer's class means at growing context, neighbours joined, next to e_i +
+mean of neighbours on orthonormal embeddings; (f) the ring and hexagonal
+analogues: the same grid-trained model read out on walks over a 10-ring and a
+30-node hexagonal lattice.  The model can beat the ML-bigram curve
 early on: the previous token is always a neighbour on an undirected graph, which
 that predictor ignores.
 """
@@ -40,7 +41,7 @@ import numpy as np
 from theorylab.compare import assess
 from theorylab.figures import Figure
 from theorylab.plotting import COLORS, new_figure
-from theorylab.studies.graph_tracing import CONTEXT, GraphSpec, Percolation, first_context
+from theorylab.studies.graph_tracing import CONTEXT, GraphSpec, HeatFlow, Percolation, first_context
 from theorylab.studies.graph_tracing_models import ContextAccuracy, ContextGeometry, WalkTraining
 from theorylab.testing import thresholds as tol
 
@@ -93,11 +94,13 @@ def studies(s: Settings):
     out = {"training": s.training,
            "accuracy": ContextAccuracy(s.training, g, s.eval_len, s.eval_seqs, seed=1),
            "geometry": ContextGeometry(s.training, g, s.positions, s.window, n_seqs=s.geometry_seqs, seed=2),
-           "percolation": Percolation(g, walk=True, n_trials=s.percolation_trials, seed=4)}
+           "percolation": Percolation(g, walk=True, n_trials=s.percolation_trials, seed=4),
+           "spectral": HeatFlow(graph=g)}
     for o in _others(s):
         out[f"{_name(o)} accuracy"] = ContextAccuracy(s.training, o, s.other_len, s.eval_seqs, seed=5)
         out[f"{_name(o)} geometry"] = ContextGeometry(s.training, o, (s.other_len,), min(2 * s.window, s.other_len),
                                                       n_seqs=s.geometry_seqs, seed=6)
+        out[f"{_name(o)} spectral"] = HeatFlow(graph=o)
     return out
 
 
@@ -108,13 +111,13 @@ def _contexts(*trajs):
 
 
 def checks(res, s: Settings):
-    acc, geo, perc = res["accuracy"], res["geometry"], res["percolation"]
+    acc, geo, perc, spec = res["accuracy"], res["geometry"], res["percolation"], res["spectral"].theory
     _contexts(acc.theory, acc.experiment, geo.experiment, perc.experiment)
     c = float(min(s.accuracy_at, acc.experiment.t[-1]))
     at = acc.experiment.interp([c])
     t90_model, t90_bayes = first_context(acc.experiment, "accuracy", 0.9), first_context(acc.theory, "accuracy", 0.9)
     t_connect = first_context(perc.experiment, "connected", 0.5)
-    lam = geo.theory["eigenvalues"][0]
+    lam = spec["eigenvalues"][0]
     R = geo.experiment["rayleigh"]
     last = geo.experiment["overlap"][:, -1]
     rows = [
@@ -147,11 +150,11 @@ def checks(res, s: Settings):
                                    "bayes_at_end": float(oa.theory["accuracy"][-1])}, clock=CONTEXT))
     rows += [
         assess("theory: x + mean of neighbours gives the grid's spectral embedding",
-               "subspace overlap with span(z2, z3), orthonormal embeddings", geo.theory["overlap_mixing"][0],
+               "subspace overlap with span(z2, z3), orthonormal embeddings", spec["overlap_mixing"][0],
                tol.criterion(0.95, "one step of neighbour mixing already smooths toward the spectral embedding "
                                    "(the paper's mechanism)", at_least=True)),
         assess("theory: predicted-neighbour codes A E do not (bipartite mode)", "subspace overlap with span(z2, z3)",
-               geo.theory["overlap_neighbour_code"][0],
+               spec["overlap_neighbour_code"][0],
                tol.criterion(0.5, "on a bipartite graph A E is led by the checkerboard mode, not (z2, z3)")),
         assess("class-mean Rayleigh quotient within [lambda_2, lambda_max] (sanity)",
                "fraction of (layer, context) values inside",
@@ -163,7 +166,7 @@ def checks(res, s: Settings):
 
 
 def draw(res, s: Settings):
-    acc, geo, loss = res["accuracy"], res["geometry"], res["training"].experiment
+    acc, geo, loss, spec = res["accuracy"], res["geometry"], res["training"].experiment, res["spectral"].theory
     A = s.training.graph.adjacency()
     fig, axes = new_figure(4, 3, width=3.0, height=2.6)
     ax = axes[0, 0]
@@ -191,15 +194,15 @@ def draw(res, s: Settings):
     ax.plot(loss.t, loss["loss"], color=COLORS[2])
     ax.set_xlabel(clock_label(loss, 44), fontsize=7)
     ax.set_ylabel("next-token cross-entropy")
-    draw_graph(axes[0, 3], geo.theory["spectral_embedding"][0], A, "spectral embedding (z2, z3)")
+    draw_graph(axes[0, 3], spec["spectral_embedding"][0], A, "spectral embedding (z2, z3)")
     last = g["overlap"][:, -1]
     shown = list(range(len(g.t)))[-3:]
     for col, k in enumerate(shown):
         draw_graph(axes[1, col], g["pcs"][k, -1], A, f"last layer, context {g.t[k]:g}: overlap {last[k]:.2f}")
     for col in range(len(shown), 3):
         axes[1, col].set_axis_off()
-    draw_graph(axes[1, 3], geo.theory["pcs_mixing"][0], A,
-               f"theory: e_i + mean of neighbours (overlap {geo.theory['overlap_mixing'][0]:.2f})")
+    draw_graph(axes[1, 3], spec["pcs_mixing"][0], A,
+               f"theory: e_i + mean of neighbours (overlap {spec['overlap_mixing'][0]:.2f})")
     ax = axes[2, 0]
     others = _others(s)
     for k, o in enumerate(others):
@@ -221,7 +224,7 @@ def draw(res, s: Settings):
                    f"{_name(o)}, context {s.other_len}: overlap {og.experiment['overlap'][-1, -1]:.2f}")
         used.add(pca_col)
         if z_col is not None:
-            draw_graph(axes[2, z_col], og.theory["spectral_embedding"][0], o.adjacency(),
+            draw_graph(axes[2, z_col], res[f"{_name(o)} spectral"].theory["spectral_embedding"][0], o.adjacency(),
                        f"{_name(o)}: spectral embedding")
             used.add(z_col)
     for col in {1, 2, 3} - used:

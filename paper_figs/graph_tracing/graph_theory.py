@@ -89,7 +89,8 @@ def checks(res, s: Settings):
     rows.append(assess("smoothing slows the in-context predictor",
                        f"smoothed / exact accuracy where the exact reaches {s.level:g}", ratio,
                        tol.criterion(0.95, f"add-{s.bayes.smoothing:g} smoothing is at least 5% behind the ML "
-                                           "predictor (Laplace smoothing slows it toward the time scale of large models)"),
+                                           "predictor (Laplace smoothing slows it toward the time scale of large "
+                                           "models)"),
                        detail={"t90_exact": t90}, clock=b.theory.clock))
     return rows
 

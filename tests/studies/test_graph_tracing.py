@@ -181,6 +181,7 @@ def test_example_is_deterministic_and_on_a_clock(cls):
     if r1.theory is not None and r1.experiment is not None:
         assert r1.theory.clock == r1.experiment.clock == CONTEXT
         shared = set(r1.theory.names) & set(r1.experiment.names)
+        assert shared, "theory and experiment name the same quantity the same way"
         assert all(r1.theory[k].shape == r1.experiment[k].shape for k in shared)
 
 
@@ -199,8 +200,12 @@ def _changes(value):
     if isinstance(value, tuple):
         return [tuple(v * 0.99 for v in value), value[:-1] + (value[-1] + 1,), value[:-1] + (value[-1] - 1,)]
     if dataclasses.is_dataclass(value):
-        return [dataclasses.replace(value, **{f.name: c}) for f in dataclasses.fields(value)
-                for c in _changes(getattr(value, f.name))[:1] if _valid(lambda: dataclasses.replace(value, **{f.name: c}))]
+        out = []
+        for f in dataclasses.fields(value):
+            for c in _changes(getattr(value, f.name))[:1]:
+                if _valid(lambda c=c: dataclasses.replace(value, **{f.name: c})):
+                    out.append(dataclasses.replace(value, **{f.name: c}))
+        return out
     return []
 
 

@@ -104,16 +104,20 @@ def first_context(traj: Trajectory, name: str, level: float) -> float:
 
 @dataclass(frozen=True)
 class HeatFlow(Study):
-    """Energy minimisation as dynamics: heat flow finds the spectral embedding (theory only).
+    """Energy minimisation as dynamics: heat flow and neighbour mixing find the spectral embedding (theory only).
 
     Theory: ``X(tau) = e^{-tau L} X0`` from ``X0`` of shape (n, ``n_features``) with
     N(0, 1) entries (seed ``x0_seed``), at ``n_tau`` log-spaced times with
     ``tau (lambda_4 - lambda_3)`` from ``gap_min`` to ``gap_max``; observable
     ``overlap``: mean cos^2 of the principal angles between the top-2 centred PCs
     of ``X(tau)`` and ``span(z_2, z_3)``.  Constant in ``tau``, for the checks and
-    the drawing: ``spectral_energy`` ``E_G(z_2, z_3)``, ``eigen_energy``
+    the drawings: ``spectral_energy`` ``E_G(z_2, z_3)``, ``eigen_energy``
     ``2 (lambda_2 + lambda_3)`` (equal by the spectral theorem), ``gap``
-    ``lambda_4 - lambda_3`` and ``spectral_embedding`` (n, 2).
+    ``lambda_4 - lambda_3``, ``eigenvalues`` (n,) of ``L``, ``spectral_embedding``
+    (n, 2), and the one-step mechanism on orthonormal token embeddings ``E = I``
+    (the long-context limit of a copying attention layer): ``pcs_mixing`` (n, 2)
+    and ``overlap_mixing`` of neighbour mixing ``e_i + mean_{j ~ i} e_j``, and
+    ``overlap_neighbour_code`` of the predicted-neighbour code ``A E``.
     Experiment: none.  Clock: :data:`HEAT`.
     """
 
@@ -149,10 +153,14 @@ class HeatFlow(Study):
         X0 = np.random.default_rng(self.x0_seed).normal(size=(len(A), self.n_features))
         taus = np.geomspace(self.gap_min, self.gap_max, self.n_tau) / gap
         overlap = np.array([gs.subspace_overlap(gs.pca(X, 2)[0], Z) for X in gs.heat_flow(X0, A, taus)])
+        E = np.eye(len(A))
+        mix = gs.pca(gs.neighbour_mixing(E, A), 2)[0]
         const = lambda v: np.broadcast_to(np.asarray(v, float), (len(taus),) + np.shape(v)).copy()  # noqa: E731
         return Trajectory(taus, {"overlap": overlap, "spectral_energy": const(gs.dirichlet_energy(Z, A)),
                                  "eigen_energy": const(2 * (lam[1] + lam[2])), "gap": const(gap),
-                                 "spectral_embedding": const(Z)},
+                                 "eigenvalues": const(lam), "spectral_embedding": const(Z), "pcs_mixing": const(mix),
+                                 "overlap_mixing": const(gs.subspace_overlap(mix, Z)),
+                                 "overlap_neighbour_code": const(gs.subspace_overlap(gs.pca(A @ E, 2)[0], Z))},
                           {"solver": "graph_spectral.heat_flow", "graph": self.graph.name}, clock=HEAT)
 
 

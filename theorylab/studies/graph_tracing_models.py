@@ -8,7 +8,7 @@ model out on held-out labellings:
 * :class:`ContextAccuracy`: rule-following accuracy vs context length, against
   the exact in-context Bayes (bigram) predictor;
 * :class:`ContextGeometry`: class-mean geometry per layer at chosen context
-  lengths, against the spectral embedding and the neighbour-mixing mechanism;
+  lengths (its spectral theory is :class:`~theorylab.studies.graph_tracing.HeatFlow`);
 * :class:`PriorBehaviour`, :class:`PriorGeometry`: a memorised ring over some
   tokens against the in-context graph.
 
@@ -198,7 +198,7 @@ class ContextAccuracy(Study):
 
 @dataclass(frozen=True)
 class ContextGeometry(Study):
-    """Class-mean geometry of a trained transformer per layer at growing context, with its spectral theory.
+    """Class-mean geometry of a trained transformer per layer at growing context (experiment only).
 
     Experiment: the model of ``training`` on ``n_seqs`` held-out walks over
     ``graph`` (seed ``seed``) of ``max(positions)`` tokens; at each context
@@ -209,11 +209,9 @@ class ContextGeometry(Study):
     ``span(z_2, z_3)``), each (P, n_layers + 1) and averaged over the sequences
     whose window holds every node; ``pcs`` (P, n_layers + 1, n, 2): the first
     such sequence's top-2 PC scores.
-    Theory (constant in context: the long-context limit of one copying layer on
-    orthonormal token embeddings): ``spectral_embedding`` (P, n, 2),
-    ``eigenvalues`` (P, n) of ``L``, ``pcs_mixing`` (P, n, 2) and ``overlap_mixing``
-    (P,) of neighbour mixing ``e_i + mean_{j ~ i} e_j``, and
-    ``overlap_neighbour_code`` (P,) of the predicted-neighbour code ``A E``.
+    Theory: none here; the spectral embedding, the Laplacian spectrum and the
+    neighbour-mixing mechanism the geometry is compared with do not depend on
+    context and are in :class:`~theorylab.studies.graph_tracing.HeatFlow`.
     Clock: :data:`CONTEXT`.
     """
 
@@ -243,20 +241,6 @@ class ContextGeometry(Study):
     def example(cls) -> "ContextGeometry":
         return cls(training=WalkTraining.example(), graph=GraphSpec("ring", 5), positions=(10, 14), window=10,
                    n_seqs=2)
-
-    def theory(self) -> Trajectory:
-        A = self.graph.adjacency()
-        lam = gs.spectrum(A)[0]
-        Z = gs.spectral_embedding(A, 2)
-        E = np.eye(len(A))
-        mix = gs.pca(gs.neighbour_mixing(E, A), 2)[0]
-        P = len(self.positions)
-        const = lambda v: np.broadcast_to(np.asarray(v, float), (P,) + np.shape(v)).copy()  # noqa: E731
-        return Trajectory(np.asarray(self.positions), {
-            "spectral_embedding": const(Z), "eigenvalues": const(lam), "pcs_mixing": const(mix),
-            "overlap_mixing": const(gs.subspace_overlap(mix, Z)),
-            "overlap_neighbour_code": const(gs.subspace_overlap(gs.pca(A @ E, 2)[0], Z))},
-            {"solver": "graph_spectral", "graph": self.graph.name}, clock=CONTEXT)
 
     def experiment(self) -> Trajectory:
         model, _ = trained_model(self.training)
@@ -291,8 +275,9 @@ class PriorBehaviour(Study):
     over tokens ``0..prior_size-1``) on ``n_seqs`` walks of ``length`` tokens over
     the training graph whose labels hold every prior token at random nodes and
     other tokens elsewhere (seed ``seed``; :func:`prior_test_batch`); observables
-    ``ring_mass``, ``grid_mass_prior``, ``grid_mass_other`` and ``chance`` at
-    contexts ``t = 1..length-1`` (see :func:`prior_behaviour`).
+    ``accuracy`` (the rule-following accuracy over all positions), ``ring_mass``,
+    ``grid_mass_prior``, ``grid_mass_other`` and ``chance`` at contexts
+    ``t = 1..length-1`` (see :func:`prior_behaviour`).
     Theory: ``accuracy`` of the exact in-context Bayes predictor on the graph.
     Clock: :data:`CONTEXT`.
     """

@@ -173,7 +173,8 @@ def prior_behaviour(model, graph, prior_size: int, labels: np.ndarray, nodes: np
 
     At contexts ``t = 1..length-1``, from the model's next-token distribution renormalised over
     the sequence's graph tokens (means over the sequences where the quantity is defined, NaN
-    where none is): ``ring_mass`` on a prior token's ring neighbours that are not graph
+    where none is): ``accuracy``, the mass on the current node's graph neighbours at every
+    position (the rule-following accuracy), ``ring_mass`` on a prior token's ring neighbours that are not graph
     neighbours, ``grid_mass_prior`` on its graph neighbours, ``grid_mass_other`` on the graph
     neighbours of the other tokens, and ``chance`` (constant): the mean number of ring-only
     neighbours / n, what uniform guessing puts on them.
@@ -196,7 +197,8 @@ def prior_behaviour(model, graph, prior_size: int, labels: np.ndarray, nodes: np
     prior_pos = is_prior & (ring_only.sum(axis=2) > 0)
     T = T_len - 1
     chance = float(np.mean(ring_only.sum(axis=2)[prior_pos]) / n)
-    return {"ring_mass": _masked_mean(ring_mass[:, :T], prior_pos[:, :T]),
+    return {"accuracy": grid_mass[:, :T].mean(axis=0),
+            "ring_mass": _masked_mean(ring_mass[:, :T], prior_pos[:, :T]),
             "grid_mass_prior": _masked_mean(grid_mass[:, :T], prior_pos[:, :T]),
             "grid_mass_other": _masked_mean(grid_mass[:, :T], ~is_prior[:, :T]),
             "chance": np.full(T, chance)}
