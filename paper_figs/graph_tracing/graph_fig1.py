@@ -1,0 +1,253 @@
+"""Park et al. ICLR 2025 (arXiv:2501.00070), Fig. 1 analogue: a small transformer traces a 4x4 grid in context.
+
+A :class:`~theorylab.nets.CausalTransformer` is trained from scratch on random
+walks over freshly labelled 4x4 grids (32-token vocabulary), so the grid can
+only be read from the context (:class:`WalkTraining`).  The model is one
+attention-only layer with token-shift keys (induction in one layer) and
+*copying* attention (``ov="identity"``: each head adds the mean of the attended
+residual vectors in the same coordinates), with orthogonal token embeddings.
+Why that model, as measured here (quick settings, last layer, context 400):
+
+* a standard block (learned W_OV + MLP) reaches the accuracy but its last layer
+  codes the *predicted neighbours*, ``A E``-like, whose PCA on a bipartite graph
+  is led by the checkerboard mode: overlap with span(z2, z3) 0.06-0.15;
+* copying attention followed by an MLP: 0.15-0.5 (the MLP's self-suppression
+  code swamps the mixing);
+* copying attention alone: the stream is ``e_i + c * mean of successors``, the
+  paper's neighbour-mixing mechanism, and the overlap is 0.88-0.90.  It needs
+  training contexts of 256 tokens to reach 0.9 accuracy: a linear read-out of an
+  attention *average* scores neighbours by their frequency, and only long
+  training contexts make it confident.
+
+Panels: (a) rule-following accuracy on held-out labellings vs context length,
+with the exact in-context Bayesian (maximum-likelihood bigram) predictor
+(:class:`ContextAccuracy`); (b) the paper's normalised Dirichlet energy of the
+class means per layer vs context, accuracy on the twin axis
+(:class:`ContextGeometry`); (c) loss on AdamW steps; (d) the spectral embedding
+(z2, z3) (:class:`HeatFlow` holds it and the mixing mechanism); (e) PCA of the
+last layer's class means at growing context, neighbours joined, next to e_i +
+mean of neighbours on orthonormal embeddings; (f) the ring and hexagonal
+analogues: the same grid-trained model read out on walks over a 10-ring and a
+30-node hexagonal lattice.  The model can beat the ML-bigram curve
+early on: the previous token is always a neighbour on an undirected graph, which
+that predictor ignores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theorylab.compare import assess
+from theorylab.figures import Figure
+from theorylab.plotting import COLORS, new_figure
+from theorylab.studies.graph_tracing import CONTEXT, GraphSpec, HeatFlow, Percolation, first_context
+from theorylab.studies.graph_tracing_models import ContextAccuracy, ContextGeometry, WalkTraining
+from theorylab.testing import thresholds as tol
+
+from ._draw import clock_label, draw_graph
+
+GRID = GraphSpec("grid", 4, 4)
+
+
+@dataclass(frozen=True)
+class Settings:
+    training: WalkTraining
+    eval_len: int                 # held-out walks of this many tokens: accuracy at contexts 1..eval_len-1
+    eval_seqs: int
+    window: int                   # backward window of the class means
+    positions: tuple[int, ...]    # contexts at which the geometry is read (the last is eval_len)
+    other_len: int                # context of the ring and hexagonal analogues
+    others: tuple[GraphSpec, ...] = (GraphSpec("ring", 10), GraphSpec("hex", 3, 3))
+    accuracy_at: int = 200
+    geometry_seqs: int = 8
+    percolation_trials: int = 400
+
+
+def _training(**kw) -> WalkTraining:
+    return WalkTraining(**{"graph": GRID, "n_layers": 1, "d_mlp": 0, "ov": "identity", "embed_init": "orthogonal",
+                           "schedule": "cosine", **kw})
+
+
+SETTINGS = {
+    "smoke": Settings(_training(graph=GraphSpec("grid", 3, 3), vocab=16, train_len=64, d_model=32, n_heads=4,
+                                steps=60, batch=8, lr=1e-2),
+                      eval_len=120, eval_seqs=16, window=60, positions=(60, 90, 120), other_len=120),
+    "quick": Settings(_training(vocab=32, train_len=256, d_model=96, n_heads=8, steps=1500, batch=12, lr=5e-3),
+                      eval_len=400, eval_seqs=64, window=100, positions=(100, 200, 300, 400), other_len=600),
+    "full": Settings(_training(vocab=64, train_len=512, d_model=128, n_heads=8, steps=6000, batch=32, lr=3e-3),
+                     eval_len=1400, eval_seqs=256, window=200, positions=(200, 400, 800, 1400), other_len=1400),
+}
+
+
+def _name(g: GraphSpec) -> str:
+    return {"ring": f"{g.m}-ring", "hex": f"hexagonal {g.m}x{g.n}"}.get(g.kind, g.name)
+
+
+def _others(s: Settings):
+    """The analogue graphs the vocabulary can label (smoke settings: too few tokens for the hexagonal lattice)."""
+    return [g for g in s.others if g.n_nodes <= s.training.vocab]
+
+
+def studies(s: Settings):
+    g = s.training.graph
+    out = {"training": s.training,
+           "accuracy": ContextAccuracy(s.training, g, s.eval_len, s.eval_seqs, seed=1),
+           "geometry": ContextGeometry(s.training, g, s.positions, s.window, n_seqs=s.geometry_seqs, seed=2),
+           "percolation": Percolation(g, walk=True, n_trials=s.percolation_trials, seed=4),
+           "spectral": HeatFlow(graph=g)}
+    for o in _others(s):
+        out[f"{_name(o)} accuracy"] = ContextAccuracy(s.training, o, s.other_len, s.eval_seqs, seed=5)
+        out[f"{_name(o)} geometry"] = ContextGeometry(s.training, o, (s.other_len,), min(2 * s.window, s.other_len),
+                                                      n_seqs=s.geometry_seqs, seed=6)
+        out[f"{_name(o)} spectral"] = HeatFlow(graph=o)
+    return out
+
+
+def _contexts(*trajs):
+    """Refuse (ClockMismatch) unless every trajectory counts tokens of context."""
+    for tr in trajs:
+        CONTEXT.factor_from(tr.clock)
+
+
+def checks(res, s: Settings):
+    acc, geo, perc, spec = res["accuracy"], res["geometry"], res["percolation"], res["spectral"].theory
+    _contexts(acc.theory, acc.experiment, geo.experiment, perc.experiment)
+    c = float(min(s.accuracy_at, acc.experiment.t[-1]))
+    at = acc.experiment.interp([c])
+    t90_model, t90_bayes = first_context(acc.experiment, "accuracy", 0.9), first_context(acc.theory, "accuracy", 0.9)
+    t_connect = first_context(perc.experiment, "connected", 0.5)
+    lam = spec["eigenvalues"][0]
+    R = geo.experiment["rayleigh"]
+    last = geo.experiment["overlap"][:, -1]
+    rows = [
+        assess(f"rule-following accuracy at context {c:g} (held-out labellings)", "accuracy", at["accuracy"][0],
+               tol.criterion(0.9, "the rule is read from the context: the in-context Bayes predictor is at 0.9995 "
+                                  "by context 200 on the 4x4 grid; 0.9 allows the attention average's frequency "
+                                  "weighting", at_least=True),
+               detail={"bayes": float(acc.theory.interp([c])["accuracy"][0]), "se": float(at["accuracy_se"][0])},
+               clock=CONTEXT),
+        assess("context to reach 90% accuracy: model / in-context Bayes (info)", "ratio of context lengths",
+               t90_model / t90_bayes, tol.criterion(1.0, "as fast as the exact in-context Bayes predictor"),
+               gating=False, detail={"model": t90_model, "bayes": t90_bayes}, clock=CONTEXT),
+        assess("model's 90% context vs the percolation (edges connect the graph) prediction (info)",
+               "context for 90% accuracy / median connection length of the walk", t90_model / t_connect,
+               tol.criterion(1.0, "the model follows the rule once the observed edges connect the graph"),
+               gating=False, detail={"median_connection_length": t_connect}, clock=CONTEXT),
+        assess(f"last-layer class-mean PCA vs spectral embedding at context {s.positions[-1]}",
+               "subspace overlap of top-2 PCs with span(z2, z3)", last[-1],
+               tol.criterion(0.8, "the top-2 PCs lie mostly in span(z2, z3); a random plane of the centred "
+                                  "15-dim space scores 2/15", at_least=True),
+               detail={"per_layer": geo.experiment["overlap"][-1].tolist(), "per_context": last.tolist()},
+               clock=CONTEXT),
+    ]
+    for o in _others(s):
+        oa, og = res[f"{_name(o)} accuracy"], res[f"{_name(o)} geometry"]
+        rows.append(assess(f"{_name(o)} analogue (grid-trained model): last-layer PCA vs spectral embedding (info)",
+                           f"subspace overlap at context {s.other_len}", og.experiment["overlap"][-1, -1],
+                           tol.criterion(0.8, "as for the grid", at_least=True), gating=False,
+                           detail={"accuracy_at_end": float(oa.experiment["accuracy"][-1]),
+                                   "bayes_at_end": float(oa.theory["accuracy"][-1])}, clock=CONTEXT))
+    rows += [
+        assess("theory: x + mean of neighbours gives the grid's spectral embedding",
+               "subspace overlap with span(z2, z3), orthonormal embeddings", spec["overlap_mixing"][0],
+               tol.criterion(0.95, "one step of neighbour mixing already smooths toward the spectral embedding "
+                                   "(the paper's mechanism)", at_least=True)),
+        assess("theory: predicted-neighbour codes A E do not (bipartite mode)", "subspace overlap with span(z2, z3)",
+               spec["overlap_neighbour_code"][0],
+               tol.criterion(0.5, "on a bipartite graph A E is led by the checkerboard mode, not (z2, z3)")),
+        assess("class-mean Rayleigh quotient within [lambda_2, lambda_max] (sanity)",
+               "fraction of (layer, context) values inside",
+               float(np.nanmean((R >= lam[1] - 1e-9) & (R <= lam[-1] + 1e-9))),
+               tol.criterion(1.0, "a centred Rayleigh quotient lies in [lambda_2, lambda_max] (Courant-Fischer; "
+                                  "1e-9 slack for round-off): any value outside is a bug", at_least=True)),
+    ]
+    return rows
+
+
+def draw(res, s: Settings):
+    acc, geo, loss, spec = res["accuracy"], res["geometry"], res["training"].experiment, res["spectral"].theory
+    A = s.training.graph.adjacency()
+    fig, axes = new_figure(4, 3, width=3.0, height=2.6)
+    ax = axes[0, 0]
+    e = acc.experiment
+    ax.semilogx(e.t, e["accuracy"], color=COLORS[0], label="transformer")
+    ax.fill_between(e.t, e["accuracy"] - 2 * e["accuracy_se"], e["accuracy"] + 2 * e["accuracy_se"], color=COLORS[0],
+                    alpha=0.25, lw=0)
+    ax.semilogx(acc.theory.t, acc.theory["accuracy"], "k--", label="in-context Bayes (exact)")
+    ax.set_xlabel(clock_label(e))
+    ax.set_ylabel("rule-following accuracy")
+    ax.legend(fontsize=6)
+    ax = axes[0, 1]
+    g = geo.experiment
+    for layer in range(g["energy"].shape[1]):
+        ax.semilogx(g.t, g["energy"][:, layer], "o-", color=COLORS[layer % len(COLORS)],
+                    label="embedding" if layer == 0 else f"block {layer}")
+    ax.set_xlabel(clock_label(g))
+    ax.set_ylabel("normalised Dirichlet energy\nE_G(X / ||X||_F)")
+    ax.legend(fontsize=6, loc="upper left")
+    ax2 = ax.twinx()
+    ax2.semilogx(e.t, e["accuracy"], color="gray", lw=0.8)
+    ax2.tick_params(labelsize=6, colors="gray")
+    ax.set_title("grey: accuracy (right axis)", fontsize=6)
+    ax = axes[0, 2]
+    ax.plot(loss.t, loss["loss"], color=COLORS[2])
+    ax.set_xlabel(clock_label(loss, 44), fontsize=7)
+    ax.set_ylabel("next-token cross-entropy")
+    draw_graph(axes[0, 3], spec["spectral_embedding"][0], A, "spectral embedding (z2, z3)")
+    last = g["overlap"][:, -1]
+    shown = list(range(len(g.t)))[-3:]
+    for col, k in enumerate(shown):
+        draw_graph(axes[1, col], g["pcs"][k, -1], A, f"last layer, context {g.t[k]:g}: overlap {last[k]:.2f}")
+    for col in range(len(shown), 3):
+        axes[1, col].set_axis_off()
+    draw_graph(axes[1, 3], spec["pcs_mixing"][0], A,
+               f"theory: e_i + mean of neighbours (overlap {spec['overlap_mixing'][0]:.2f})")
+    ax = axes[2, 0]
+    others = _others(s)
+    for k, o in enumerate(others):
+        oa = res[f"{_name(o)} accuracy"]
+        c = COLORS[(k + 3) % len(COLORS)]
+        ax.semilogx(oa.experiment.t, oa.experiment["accuracy"], color=c, label=f"{_name(o)}: model")
+        ax.semilogx(oa.theory.t, oa.theory["accuracy"], "--", color=c, lw=0.8, label=f"{_name(o)}: Bayes")
+    ax.set_xlabel(clock_label(e))
+    ax.set_ylabel("rule-following accuracy")
+    ax.set_title("grid-trained model on other graphs", fontsize=6)
+    ax.legend(fontsize=5, loc="lower right")
+    # row 3: the ring's PCA (its spectral embedding is a regular polygon), the hexagonal lattice's embedding and PCA
+    slots = iter([(1, None), (3, 2)])
+    used = set()
+    for o in others:
+        pca_col, z_col = next(slots)
+        og = res[f"{_name(o)} geometry"]
+        draw_graph(axes[2, pca_col], og.experiment["pcs"][-1, -1], o.adjacency(),
+                   f"{_name(o)}, context {s.other_len}: overlap {og.experiment['overlap'][-1, -1]:.2f}")
+        used.add(pca_col)
+        if z_col is not None:
+            draw_graph(axes[2, z_col], res[f"{_name(o)} spectral"].theory["spectral_embedding"][0], o.adjacency(),
+                       f"{_name(o)}: spectral embedding")
+            used.add(z_col)
+    for col in {1, 2, 3} - used:
+        axes[2, col].set_axis_off()
+    fig.suptitle("In-context graph tracing (Park et al. 2025, Fig. 1 analogue): a copying-attention transformer on "
+                 f"random walks over relabelled grids; trained {s.training.steps} AdamW steps", fontsize=8)
+    fig.subplots_adjust(wspace=0.62, hspace=0.55)
+    return fig
+
+
+FIGURE = Figure(
+    "graph_fig1", "In-context graph tracing (Park et al. 2025, Fig. 1 analogue)", "arXiv:2501.00070, Fig. 1",
+    SETTINGS, studies=studies, checks=checks, draw=draw, quick_seconds=100,
+    setup="Llama-3.1-8B (pretrained, layer 26) reads random walks of 1200-1400 tokens over a 4x4 grid whose nodes "
+          "carry ordinary words; PCA of class means over a backward window, rule-following accuracy vs context, "
+          "the normalised Dirichlet energy vs context",
+    deviations=lambda s: [
+        f"no pretrained LLM: a {s.training.n_layers}-layer copying-attention transformer (d_model "
+        f"{s.training.d_model}, {s.training.n_heads} heads, no MLP) trained from scratch for {s.training.steps} AdamW "
+        f"steps on walks of {s.training.train_len + 1} tokens over relabelled copies of the {s.training.graph.name} "
+        f"(vocabulary {s.training.vocab})",
+        f"evaluated on {s.eval_seqs} held-out labellings to context {s.eval_len}; geometry from {s.geometry_seqs} "
+        f"walks, window {s.window} (last layer), at contexts {s.positions}",
+        f"ring and hexagonal analogues read out with the grid-trained model at context {s.other_len}",
+    ],
+)
