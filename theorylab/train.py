@@ -229,9 +229,11 @@ def _member_loss(out: torch.Tensor, y: torch.Tensor | None, config: TrainConfig,
     # cross-entropy: logits (..., C), labels broadcast to out.shape[:-1]
     C = out.shape[-1]
     labels = y.expand(out.shape[:-1]) if y.shape != out.shape[:-1] else y
+    if not ensemble:                             # the fused mean: the loss value torch users get
+        return torch.nn.functional.cross_entropy(out.reshape(-1, C), labels.reshape(-1))
     ce = torch.nn.functional.cross_entropy(out.reshape(-1, C), labels.reshape(-1), reduction="none")
     ce = ce.reshape(out.shape[:-1])
-    return ce.flatten(1).mean(-1) if ensemble else ce.mean()
+    return ce.flatten(1).mean(-1)
 
 
 class _Batches:
@@ -420,7 +422,7 @@ def train(
     def record(step: int) -> None:
         with torch.no_grad():
             if streamed:
-                loss = torch.stack(running).mean(0)
+                loss = torch.stack(running).double().mean(0)    # averaged in float64
                 running.clear()
             else:
                 loss = full_loss(x, y)
