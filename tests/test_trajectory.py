@@ -72,3 +72,20 @@ def test_plot_draws_one_line_per_component(rng):
     ax2 = Trajectory([0, 1, 2], {"x": np.zeros((3, 2))}).plot("x")
     assert len(ax2.lines) == 2
     plt.close("all")
+
+
+def test_static_results_travel_with_the_trajectory_through_every_copy_and_the_cache(tmp_path):
+    from theorylab import Cache
+    from theorylab.clock import Clock
+
+    spec = np.array([3.0, 2.0, 1.0])
+    tr = Trajectory([0.0, 1.0, 2.0], {"x": np.ones((3, 2))}, n_seeds=2, clock=Clock.gradient_flow(),
+                    static={"spectrum": spec})
+    for copy in (tr.mean(), tr.member(1), tr.select(["x"]), tr.interp([0.5, 1.5]), tr.with_obs(y=np.zeros((3, 2))),
+                 tr.on_clock(Clock.steps(0.1)), Trajectory.load(tr.save(tmp_path / "t"))):
+        np.testing.assert_array_equal(copy.static["spectrum"], spec)
+        assert isinstance(copy.static["spectrum"], np.ndarray)
+    back = Cache(tmp_path / "c").get_or_compute({"k": 1}, lambda: tr)
+    again = Cache(tmp_path / "c").get_or_compute({"k": 1}, lambda: tr)
+    assert isinstance(again.static["spectrum"], np.ndarray) and again.static["spectrum"].dtype == spec.dtype
+    np.testing.assert_array_equal(back.static["spectrum"], again.static["spectrum"])

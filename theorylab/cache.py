@@ -57,10 +57,13 @@ def _pack(parts: Mapping[str, Trajectory | None], extra: Mapping[str, Any]) -> b
             header["parts"][name] = None
             continue
         header["parts"][name] = {"names": tr.names, "n_seeds": tr.n_seeds, "meta": _jsonable(tr.meta),
-                                 "clock": None if tr.clock is None else tr.clock.as_dict()}
+                                 "clock": None if tr.clock is None else tr.clock.as_dict(),
+                                 "static": list(tr.static)}
         arrays[f"{name}/t"] = tr.t
         for i, k in enumerate(tr.names):
             arrays[f"{name}/obs{i}"] = tr.obs[k]
+        for i, k in enumerate(tr.static):
+            arrays[f"{name}/static{i}"] = tr.static[k]
     arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -78,7 +81,9 @@ def _unpack(path: Path) -> tuple[dict[str, Trajectory | None], dict[str, Any]]:
                 parts[name] = None
                 continue
             obs = {k: z[f"{name}/obs{i}"] for i, k in enumerate(h["names"])}
-            parts[name] = Trajectory(z[f"{name}/t"], obs, h["meta"], h["n_seeds"], Clock.from_dict(h["clock"]))
+            static = {k: z[f"{name}/static{i}"] for i, k in enumerate(h.get("static", []))}
+            parts[name] = Trajectory(z[f"{name}/t"], obs, h["meta"], h["n_seeds"], Clock.from_dict(h["clock"]),
+                                     static)
     return parts, header
 
 

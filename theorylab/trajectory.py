@@ -59,6 +59,10 @@ class Trajectory:
     clock : Clock or None
         What ``t`` means.  Trainers and solvers always set it; comparators
         refuse a trajectory without one.
+    static : mapping name -> array
+        Time-independent results that belong with the run (a spectrum, an
+        embedding, the initial kernel's eigenvalues): arrays of any shape,
+        kept as arrays through the cache and ``save``/``load``.
     """
 
     t: np.ndarray
@@ -66,6 +70,7 @@ class Trajectory:
     meta: dict[str, Any] = field(default_factory=dict)
     n_seeds: int | None = None
     clock: Clock | None = None
+    static: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t, dtype=float)
@@ -91,6 +96,13 @@ class Trajectory:
         object.__setattr__(self, "t", t)
         object.__setattr__(self, "obs", obs)
         object.__setattr__(self, "meta", dict(self.meta))
+        object.__setattr__(self, "static", {str(k): np.asarray(v) for k, v in dict(self.static or {}).items()})
+
+    def _new(self, **changes) -> "Trajectory":
+        """A copy with fields changed (the clock and static results carried along)."""
+        kw = dict(t=self.t, obs=self.obs, meta=self.meta, n_seeds=self.n_seeds, clock=self.clock, static=self.static)
+        kw.update(changes)
+        return Trajectory(**kw)
 
     # -- access ---------------------------------------------------------
     def __getitem__(self, name: str) -> np.ndarray:
@@ -117,11 +129,11 @@ class Trajectory:
 
     def with_obs(self, **new: np.ndarray) -> "Trajectory":
         """A copy with observables added or replaced."""
-        return Trajectory(self.t, {**self.obs, **new}, self.meta, self.n_seeds, self.clock)
+        return self._new(obs={**self.obs, **new})
 
     def select(self, names: Iterable[str]) -> "Trajectory":
         """A copy holding only ``names``."""
-        return Trajectory(self.t, {n: self[n] for n in names}, self.meta, self.n_seeds, self.clock)
+        return self._new(obs={n: self[n] for n in names})
 
     # -- time grid ------------------------------------------------------
     def interp(self, t_new: np.ndarray) -> "Trajectory":
@@ -142,13 +154,13 @@ class Trajectory:
             for j in range(flat.shape[1]):
                 out[:, j] = np.interp(t_new, self.t, flat[:, j])
             obs[name] = out.reshape((t_new.size,) + a.shape[1:])
-        return Trajectory(t_new, obs, self.meta, self.n_seeds, self.clock)
+        return self._new(t=t_new, obs=obs)
 
     def on_clock(self, clock: Clock) -> "Trajectory":
         """The same trajectory with ``t`` expressed on ``clock`` (raises ``ClockMismatch`` if impossible)."""
         if self.clock is None:
             raise ValueError("this trajectory has no clock; construct it with clock=Clock...")
-        return Trajectory(clock.convert(self.t, self.clock), self.obs, self.meta, self.n_seeds, clock)
+        return self._new(t=clock.convert(self.t, self.clock), clock=clock)
 
     # -- ensembles ------------------------------------------------------
     def _require_seeds(self) -> None:
@@ -158,34 +170,30 @@ class Trajectory:
     def mean(self) -> "Trajectory":
         """Mean over the seed axis."""
         self._require_seeds()
-        return Trajectory(self.t, {k: v.mean(axis=1) for k, v in self.obs.items()}, self.meta, clock=self.clock)
+        return self._new(obs={k: v.mean(axis=1) for k, v in self.obs.items()}, n_seeds=None)
 
     def std(self, ddof: int = 1) -> "Trajectory":
         """Standard deviation over seeds (``ddof=1``: the unbiased estimate)."""
         self._require_seeds()
-        return Trajectory(self.t, {k: v.std(axis=1, ddof=ddof) for k, v in self.obs.items()}, self.meta,
-                          clock=self.clock)
+        return self._new(obs={k: v.std(axis=1, ddof=ddof) for k, v in self.obs.items()}, n_seeds=None)
 
     def sem(self) -> "Trajectory":
         """Standard error of the seed mean."""
         self._require_seeds()
         n = self.n_seeds
-        return Trajectory(self.t, {k: v.std(axis=1, ddof=1) / np.sqrt(n) for k, v in self.obs.items()},
-                          self.meta, clock=self.clock)
+        return self._new(obs={k: v.std(axis=1, ddof=1) / np.sqrt(n) for k, v in self.obs.items()}, n_seeds=None)
 
     def quantile(self, q: float) -> "Trajectory":
         """Quantile ``q`` in [0, 1] over seeds."""
         self._require_seeds()
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"q must lie in [0, 1], got {q!r}")
-        return Trajectory(self.t, {k: np.quantile(v, q, axis=1) for k, v in self.obs.items()}, self.meta,
-                          clock=self.clock)
+        return self._new(obs={k: np.quantile(v, q, axis=1) for k, v in self.obs.items()}, n_seeds=None)
 
     def member(self, e: int) -> "Trajectory":
         """The trajectory of seed ``e``."""
         self._require_seeds()
-        return Trajectory(self.t, {k: v[:, e] for k, v in self.obs.items()}, {**self.meta, "member": e},
-                          clock=self.clock)
+        return self._new(obs={k: v[:, e] for k, v in self.obs.items()}, meta={**self.meta, "member": e}, n_seeds=None)
 
     # -- plotting ---------------------------------------------------------
     def plot(self, names=None, ax=None, **kw):
@@ -221,9 +229,10 @@ class Trajectory:
         """Write ``path`` (``.npz``: arrays) and ``path`` with ``.json`` (metadata)."""
         path = Path(path).with_suffix(".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, __t__=self.t, **{f"obs_{k}": v for k, v in self.obs.items()})
+        np.savez(path, __t__=self.t, **{f"obs_{k}": v for k, v in self.obs.items()},
+                 **{f"static_{k}": v for k, v in self.static.items()})
         header = {"names": self.names, "n_seeds": self.n_seeds, "meta": _jsonable(self.meta),
-                  "clock": None if self.clock is None else self.clock.as_dict()}
+                  "clock": None if self.clock is None else self.clock.as_dict(), "static": list(self.static)}
         path.with_suffix(".json").write_text(json.dumps(header, indent=1))
         return path
 
@@ -234,5 +243,6 @@ class Trajectory:
         header = json.loads(path.with_suffix(".json").read_text())
         with np.load(path) as z:
             obs = {k: z[f"obs_{k}"] for k in header["names"]}
+            static = {k: z[f"static_{k}"] for k in header.get("static", [])}
             t = z["__t__"]
-        return cls(t, obs, header["meta"], header["n_seeds"], Clock.from_dict(header.get("clock")))
+        return cls(t, obs, header["meta"], header["n_seeds"], Clock.from_dict(header.get("clock")), static)
