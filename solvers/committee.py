@@ -18,7 +18,23 @@ is ``(2 alpha / N)(g + eps G w_i)`` with ``g = (1/P) sum Delta x``,
           M \leftarrow A M A^T - c (A \bar w g^T + g \bar w^T A^T) + c^2 g g^T .
 
 This closure (derived here, not stated in the paper) is exact for any ``N``
-and ``P`` and costs ``O(P D^2 + D^3)`` per step, independent of ``N``.
+and ``P``.  Iterated on ``M`` itself it is exact only in exact arithmetic: ``M``
+has rank ``<= N``, and round-off in its null space grows geometrically wherever
+``A`` expands (at the paper's Fig. 4 setting, ``N = 2``, the map left per-neuron GD
+by step 8k and overflowed near 18k).  The map is therefore iterated as a
+congruence on the augmented matrix
+
+.. math:: Z = \begin{pmatrix} M & \bar w \\ \bar w^T & 1 \end{pmatrix}
+          = \frac1N \sum_i \binom{w_i}{1}\binom{w_i}{1}^T, \qquad
+          Z \leftarrow T Z T^T,\quad T = \begin{pmatrix} A & -c g \\ 0 & 1 \end{pmatrix},
+
+held as ``Z = F S F^T`` with ``F`` of shape ``(D + 1, r)``, ``r = rank Z <= min(N, D + 1)``,
+``S`` a diagonal of signs, and updated as ``F <- T F``: the rank, the signature and
+the last entry 1 of ``Z`` are kept exactly, so the null space of ``M`` cannot fill
+with round-off.  Residuals use ``x^T M x = sum_k S_k (x . F_k)^2``; a step costs
+``O(P D r)``, independent of ``N``.  ``F`` comes from the network's neuron weights
+(:meth:`CommitteeState.from_network`) or, for a state given as ``(w_bar, M)``, from
+the eigendecomposition of ``Z``.
 
 Population test loss for ``y = 1/2 (beta . x)^2``, ``x ~ N(0, I/D)`` (eq. 6),
 with ``a = alpha (w_bar - w_bar_0)`` and ``Q = (alpha eps (M - M_0) - beta beta^T)/2``
@@ -52,6 +68,7 @@ import numpy as np
 
 from theorylab._validate import check_int, check_nonnegative, check_positive, check_shape
 from theorylab.clock import HALF_MEAN, MEAN_SQ, Clock
+from theorylab.threads import for_work, limited
 from theorylab.trajectory import Trajectory
 
 from ._ode import solve_at
@@ -118,12 +135,32 @@ class CommitteeState:
     eps: float
     N: int
     centered: bool = True
+    W0: np.ndarray | None = None   # (N, D) neuron weights, when known: the exact factor of Z
 
     def __post_init__(self) -> None:
         check_positive("alpha", self.alpha)
         check_int("N", self.N)
         D = np.shape(self.wbar0)[0]
         check_shape("M0", self.M0, (D, D))
+        if self.W0 is not None:
+            check_shape("W0", self.W0, (self.N, D))
+
+    def factor(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, S)`` with ``Z = F diag(S) F^T`` (see the module docstring), ``F`` of shape ``(D + 1, r)``."""
+        D = np.shape(self.wbar0)[0]
+        if self.W0 is not None:
+            aug = np.hstack([np.asarray(self.W0, float), np.ones((self.N, 1))]) / np.sqrt(self.N)   # (N, D + 1)
+            if self.N <= D + 1:
+                return aug.T.copy(), np.ones(self.N)
+            R = np.linalg.qr(aug, mode="r")                                     # Z = aug^T aug = R^T R
+            return R.T.copy(), np.ones(D + 1)
+        Z = np.zeros((D + 1, D + 1))
+        Z[:D, :D] = self.M0
+        Z[:D, D] = Z[D, :D] = self.wbar0
+        Z[D, D] = 1.0
+        lam, V = np.linalg.eigh(0.5 * (Z + Z.T))
+        keep = np.abs(lam) > (D + 1) * 1e2 * np.finfo(float).eps * np.abs(lam).max()
+        return V[:, keep] * np.sqrt(np.abs(lam[keep])), np.sign(lam[keep])
 
     @classmethod
     def from_network(cls, net, member: int = 0) -> "CommitteeState":
@@ -138,7 +175,8 @@ class CommitteeState:
         if net.v.requires_grad:
             raise ValueError("train_readout must be False for the exact (w_bar, M) dynamics")
         w0, M0 = net.initial_order_parameters()
-        return cls(w0[member], M0[member], net.alpha, net.eps, net.N, net.centered)
+        W0 = net.W0[member].detach().cpu().double().numpy()
+        return cls(w0[member], M0[member], net.alpha, net.eps, net.N, net.centered, W0)
 
 
 def outputs(x: np.ndarray, wbar: np.ndarray, M: np.ndarray, st: CommitteeState) -> np.ndarray:
@@ -220,37 +258,56 @@ def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps:
         check_shape("y", y, (len(states), P))
     else:
         check_shape("y", y, (P,))
+    B = len(states)
     alpha = np.array([st.alpha for st in states])[:, None]
     eps = np.array([st.eps for st in states])[:, None]
     c = (2 * etas * alpha[:, 0] / np.array([st.N for st in states]))[:, None, None]
-    cen = np.array([float(st.centered) for st in states])
-    w_ref = cen[:, None] * np.array([st.wbar0 for st in states], float)
-    M_ref = cen[:, None, None] * np.array([st.M0 for st in states], float)
-    wbar, M = np.array([st.wbar0 for st in states], float), np.array([st.M0 for st in states], float)
-    eye = np.eye(D)
+    # Z = F diag(S) F^T per state, padded to a common rank with zero columns (which stay zero)
+    factors = [st.factor() for st in states]
+    r = max(f.shape[1] for f, _ in factors)
+    F = np.zeros((B, D + 1, r))
+    S = np.zeros((B, r))
+    for b, (f, sg) in enumerate(factors):
+        F[b, :, : f.shape[1]] = f
+        S[b, : sg.size] = sg
+    FD, last = F[:, :D, :], F[:, D, :]                     # last row: constant under the map
+    Sl = S * last                                           # w_bar = FD @ Sl
+
+    def linear_quadratic(XF):
+        """``x . w_bar`` and ``x^T M x`` for every state and row of X, from ``XF = X F_D`` (B, P, r)."""
+        return XF @ Sl[:, :, None], np.einsum("bpr,br,bpr->bp", XF, S, XF)
+
+    lin, quad = linear_quadratic(np.matmul(X, FD))
+    lin, cen = lin[:, :, 0], np.array([float(st.centered) for st in states])[:, None]
+    lin_ref, quad_ref = cen * lin, cen * quad               # the initial function, subtracted when centred
     rec: dict[str, list] = {"train_loss": [], "wbar": [], "M": []}
     ts = []
-    for n in range(steps + 1):
-        # residuals Delta = f~ - y for every state: (B, P)
-        quad = np.einsum("bpd,pd->bp", np.matmul(X, M - M_ref), X)               # x^T dM x, (B, P)
-        delta = alpha * ((wbar - w_ref) @ X.T) + 0.5 * alpha * eps * quad - y
-        if n % record_every == 0 or n == steps:
-            ts.append(n)
-            rec["train_loss"].append(np.mean(delta**2, axis=1))
-            rec["wbar"].append(wbar.copy())
-            rec["M"].append(M.copy())
-        if n == steps:
-            break
-        g = delta @ X / P                                                        # (B, D)
-        G = np.matmul((X[None] * delta[:, :, None]).transpose(0, 2, 1), X) / P   # (B, D, D)
-        A = eye - c * eps[:, :, None] * G
-        Aw = np.einsum("bij,bj->bi", A, wbar)
-        cg = c[:, :, 0] * g
-        M = np.matmul(np.matmul(A, M), A.transpose(0, 2, 1))
-        M -= Aw[:, :, None] * cg[:, None, :] + cg[:, :, None] * Aw[:, None, :]
-        M += cg[:, :, None] * cg[:, None, :]
-        M = 0.5 * (M + M.transpose(0, 2, 1))              # keep it exactly symmetric against round-off
-        wbar = Aw - cg
+    err = np.seterr(over="ignore", invalid="ignore")           # divergence is detected and reported below
+    pin = limited(for_work(B * P * D * r))                     # small work: one BLAS thread (theorylab.threads)
+    pin.__enter__()
+    try:
+        for n in range(steps + 1):
+            XF = np.matmul(X, FD)                                                   # (B, P, r)
+            lin, quad = linear_quadratic(XF)
+            delta = alpha * (lin[:, :, 0] - lin_ref) + 0.5 * alpha * eps * (quad - quad_ref) - y   # (B, P)
+            if n % record_every == 0 or n == steps:
+                ts.append(n)
+                rec["train_loss"].append(np.mean(delta**2, axis=1))
+                rec["wbar"].append(np.einsum("bdr,br->bd", FD, Sl))
+                rec["M"].append(np.matmul(FD * S[:, None, :], FD.transpose(0, 2, 1)))
+            if n == steps:
+                break
+            if not np.all(np.isfinite(delta)):
+                bad = int(np.flatnonzero(~np.all(np.isfinite(delta), axis=1))[0])
+                raise FloatingPointError(f"the exact map diverged at step {n} for state {bad} (eta = "
+                                         f"{etas[bad]:.4g}): gradient descent at this step size is unstable; lower eta")
+            g = delta @ X / P                                                       # (B, D)
+            GF = np.matmul(X.T[None], delta[:, :, None] * XF) / P                  # G F_D without forming G
+            cg = c[:, :, 0] * g
+            FD = FD - c * eps[:, :, None] * GF - cg[:, :, None] * last[:, None, :]   # F_D <- A F_D - c g (last row)
+    finally:
+        np.seterr(**err)
+        pin.__exit__(None, None, None)
     steps_rec = np.asarray(ts, float)
     out = []
     for b, st in enumerate(states):

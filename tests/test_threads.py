@@ -42,3 +42,17 @@ def test_the_environment_sets_the_policy(monkeypatch):
         monkeypatch.setenv("THEORYLAB_THREADS", bad)
         with pytest.raises(ValueError, match="THEORYLAB_THREADS"):
             study_threads()
+
+
+def test_train_pins_small_runs_to_one_thread_and_restores(monkeypatch):
+    from theorylab import TrainConfig, train
+    from theorylab.nets import DeepLinear
+
+    monkeypatch.delenv("THEORYLAB_THREADS", raising=False)
+    seen = []
+    net = DeepLinear([3, 2], seeds=[0], init="gaussian", dtype="float64", device="cpu")
+    with limited(2):
+        train(net, np.eye(3), np.ones((3, 2)), TrainConfig(lr=0.1, t_record=[0.0, 0.5]),
+              observables={"threads": lambda m: (seen.append(torch.get_num_threads()), torch.zeros(1))[1]})
+        assert torch.get_num_threads() == 2
+    assert seen and set(seen) == {1}

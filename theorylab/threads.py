@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-__all__ = ["study_threads", "limited"]
+__all__ = ["study_threads", "limited", "for_work", "SMALL_WORK"]
+
+#: Below this many multiply-adds per step, one thread beats several (the threads only wait for each other).
+SMALL_WORK = 1 << 22
 
 
 def study_threads() -> int | None:
@@ -28,6 +31,17 @@ def study_threads() -> int | None:
     if n < 0:
         raise ValueError(f"THEORYLAB_THREADS must be an integer >= 0, got {n}")
     return n or None
+
+
+def for_work(size: int) -> int | None:
+    """Threads for a loop doing about ``size`` multiply-adds per step.
+
+    ``THEORYLAB_THREADS`` when set; otherwise 1 for small work (``size <= SMALL_WORK``)
+    and the libraries' defaults (None) for large work.
+    """
+    if os.environ.get("THEORYLAB_THREADS", "").strip():
+        return study_threads()
+    return 1 if size <= SMALL_WORK else None
 
 
 @contextmanager

@@ -50,6 +50,13 @@ seeded generator (``config.seed``).  With fresh batches the recorded ``loss``
 is the mean of the minibatch losses since the previous record (so the first
 record must come after at least one step).
 
+Threads
+-------
+A run whose steps are small (parameters x rows per step up to
+:data:`theorylab.threads.SMALL_WORK`) trains with one intra-op thread and restores
+the caller's setting afterwards; ``THEORYLAB_THREADS`` overrides (see
+:mod:`theorylab.threads`).
+
 Interruption and divergence
 ---------------------------
 Ctrl-C raises :class:`TrainingInterrupted` (a ``KeyboardInterrupt``) whose
@@ -73,6 +80,7 @@ from ._validate import check_choice, check_int, check_nonnegative, check_positiv
 from .clock import CROSS_ENTROPY, HALF_MEAN, HALF_SUM, Clock, with_weight_decay
 from .nets.ensemble import Ensemble
 from .rng import as_generator, streams
+from .threads import for_work, limited
 from .trajectory import Trajectory
 
 __all__ = ["TrainConfig", "train", "record_steps", "schedule_factor", "TrainingInterrupted", "TrainingDiverged"]
@@ -458,7 +466,11 @@ def train(
 
     bar = tqdm(total=n_steps, disable=not _show_progress(config, n_steps), desc="train", unit="step",
                mininterval=0.5)
+    n_params = sum(p.numel() for p in params)
+    rows = P if (P is not None and config.batch_size is None) else (config.batch_size or 1)
     next_rec = 0
+    pin = limited(for_work(n_params * rows))          # small tensors: one intra-op thread (theorylab.threads)
+    pin.__enter__()
     try:
         for step in range(n_steps + 1):
             if step == steps[next_rec]:
@@ -503,6 +515,8 @@ def train(
         bar.close()
         n = min(len(v) for v in records.values())
         raise TrainingInterrupted(trajectory(n) if n else None) from None
+    finally:
+        pin.__exit__(None, None, None)
     bar.close()
     return trajectory(next_rec)
 

@@ -344,3 +344,70 @@ def test_network_epochs_checks_the_run():
     in_flow = train(net, task.x_train, task.y_train[:, None], TrainConfig(lr=eta, t_record=[0, 1.0], reduction="mse"))
     with pytest.raises(ValueError, match="steps"):
         network_epochs(in_flow)
+
+
+def _map_vs_network(N, D, P, steps, *, centered, eps=0.25, alpha=1.0, eta0=0.5, every=None):
+    task = make_poly_regression(PolyRegressionConfig(D, P), rng=3)
+    net = CommitteeMachine(D, N, seeds=[0], alpha=alpha, eps=eps, centered=centered, dtype="float64", device="cpu")
+    eta = eta0 * N / alpha**2
+    every = every or max(steps // 50, 1)
+    ex = exact_gd(task.x_train, task.y_train, CommitteeState.from_network(net), eta=eta, steps=steps,
+                  record_every=every)
+    tr = network_epochs(train(net, task.x_train, task.y_train[:, None],
+                              TrainConfig(lr=eta, t_record=np.arange(0, steps + 1, every), reduction="mse",
+                                          time="steps")))
+    return np.abs(tr["loss"][:, 0] / ex["train_loss"] - 1)
+
+
+def test_the_map_stays_on_per_neuron_gd_at_the_papers_fig4_setting_over_its_horizon():
+    """Kumar et al. Fig. 4: N = 2, D = 40, P = 120, eps = 0.25, alpha = 1, not centred, eta = 0.5 N / alpha^2, 50k steps.
+
+    Iterated on M the map left GD by step 8k (null-space round-off of the rank-2 M grows
+    geometrically) and overflowed near 18k; on the factor of Z it stays within 1e-8.
+    """
+    rel = _map_vs_network(2, 40, 120, 50_000, centered=False)
+    assert rel.max() <= 1e-8, rel.max()
+
+
+def test_the_map_stays_on_per_neuron_gd_at_n500_d100():
+    rel = _map_vs_network(500, 100, 450, 600, centered=True, every=100)
+    assert rel.max() <= 1e-8, rel.max()
+
+
+def test_a_state_given_as_order_parameters_factors_exactly_even_when_not_realisable():
+    """(w_bar, M) alone: Z is factored by its eigendecomposition, with signs where Z is indefinite
+    (an interpolated M like grok_fig10's); the congruence agrees with iterating M directly."""
+    task = make_poly_regression(PolyRegressionConfig(5, 30), rng=1)
+    g = np.random.default_rng(2)
+    W = g.normal(size=(3, 5))
+    net_state = CommitteeState(W.mean(0), W.T @ W / 3, 1.0, 0.4, 3, W0=W)
+    op_state = CommitteeState(W.mean(0), W.T @ W / 3, 1.0, 0.4, 3)
+    F, S = op_state.factor()
+    assert F.shape[1] == 3 and np.all(S == 1)                  # rank N = 3 recovered from (w_bar, M)
+    a = exact_gd(task.x_train, task.y_train, net_state, eta=0.05, steps=200, record_every=50)
+    b = exact_gd(task.x_train, task.y_train, op_state, eta=0.05, steps=200, record_every=50)
+    assert_close(b["train_loss"], a["train_loss"])
+    beta = g.normal(size=5)
+    M_mix = 0.5 * net_state.M0 + 0.5 * np.outer(beta, beta)
+    mixed = CommitteeState(net_state.wbar0, M_mix, 1.0, 0.4, 3, centered=False)
+    assert np.any(mixed.factor()[1] < 0)                       # Z indefinite: not an N = 3 network, still a valid map
+    ex = exact_gd(task.x_train, task.y_train, mixed, eta=0.05, steps=30, record_every=30)
+    wbar, M = mixed.wbar0.copy(), mixed.M0.copy()              # the closure iterated on (w_bar, M) directly
+    c = 2 * 0.05 * 1.0 / 3
+    for _ in range(30):
+        delta = outputs(task.x_train, wbar, M, mixed) - task.y_train
+        gv = task.x_train.T @ delta / 30
+        G = (task.x_train * delta[:, None]).T @ task.x_train / 30
+        A = np.eye(5) - c * 0.4 * G
+        Aw = A @ wbar
+        M = A @ M @ A.T - c * (np.outer(Aw, gv) + np.outer(gv, Aw)) + c**2 * np.outer(gv, gv)
+        wbar = Aw - c * gv
+    assert_close(ex["M"][-1], M, scale=np.abs(M).max())
+    assert_close(ex["wbar"][-1], wbar, scale=np.abs(wbar).max())
+
+
+def test_a_diverging_map_names_the_step_and_eta():
+    task = make_poly_regression(PolyRegressionConfig(4, 10), rng=0)
+    st_ = CommitteeState(np.zeros(4), np.eye(4), 1.0, 0.5, 4)
+    with pytest.raises(FloatingPointError, match="step [0-9]+ .*eta = 1000"):
+        exact_gd(task.x_train, task.y_train, st_, eta=1e3, steps=500)
