@@ -19,7 +19,7 @@ import torch
 
 from theorylab import Agreement, Cache, FigureResult, TrainConfig, train
 from theorylab.figures import figure_maker, save_figure
-from theorylab.metrics import fine_clustering_accuracy, nc1
+from theorylab.collapse import fine_clustering_accuracy, nc1
 from theorylab.nets import DeepLinear
 from theorylab.plotting import COLORS, new_figure, style
 from theorylab.solvers.coarse_linear import coarse_label_separations

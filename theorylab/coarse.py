@@ -4,7 +4,7 @@ Yang, Steinhardt & Hu, ICML 2023 (arXiv:2306.17105), on the synthetic mixture of
 ``tasks.gaussian_mixture``: an :class:`~theorylab.nets.MLP` ensemble is trained on the
 *coarse* labels with cross-entropy or MSE (one-hot targets), with or without weight
 decay; at each record the last hidden layer is measured with the coarse NC1 and the
-fine clustering accuracy (``theorylab.metrics``).
+fine clustering accuracy (``theorylab.collapse``).
 
 Conventions: full-batch GD, ``t = lr * step``; ``loss="ce"``: mean cross-entropy on the
 logits; ``loss="mse"``: ``1/2 mean ||one_hot - f||^2``; weight decay ``wd`` adds
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from theorylab._validate import check_choice, check_int, check_nonnegative, check_positive
-from theorylab.metrics import fine_clustering_accuracy, nc1
+from theorylab.collapse import fine_clustering_accuracy, nc1
 from theorylab.trajectory import Trajectory
 
 __all__ = ["train_coarse"]
