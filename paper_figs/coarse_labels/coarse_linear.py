@@ -115,7 +115,7 @@ def deviations(s: CoarseLinear):
 FIGURE = Figure(
     "coarse_linear", "Coarse labels, two-layer linear network: coarse classes separate, fine structure survives",
     "arXiv:2306.17105 (its synthetic setting; the closed form is ours, papers/coarse_labels.md)", SETTINGS,
-    studies=lambda s: {"linear": s}, checks=checks, draw=draw, deviations=deviations, quick_seconds=8,
+    studies=lambda s: {"linear": s}, checks=checks, draw=draw, deviations=deviations, quick_seconds=9,
     setup="networks trained on coarse labels only; last-layer features look collapsed (coarse NC1 small) yet "
           "k-means recovers the fine labels (93% on CIFAR-10 with 5 coarse labels); a synthetic hierarchical "
           "mixture with an initial theoretical result",

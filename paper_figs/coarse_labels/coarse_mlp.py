@@ -1,4 +1,4 @@
-"""Coarse labels, trained MLPs (Yang, Steinhardt & Hu, ICML 2023; Alleman et al., ICLR 2024): collapse vs fine structure.
+"""Coarse labels, trained MLPs (Yang, Steinhardt & Hu 2023; Alleman et al. 2024): collapse vs fine structure.
 
 Two-hidden-layer MLPs trained by full-batch GD on the coarse labels of a
 ``C = 4`` x ``S = 3`` Gaussian mixture with orthogonal fine offsets
@@ -119,7 +119,7 @@ def deviations(s: Settings):
 FIGURE = Figure(
     "coarse_mlp", "Coarse-label MLPs: coarse collapse with fine structure kept, unless weight decay",
     "arXiv:2306.17105; Alleman et al. arXiv:2401.13558 (activation and task structure)", SETTINGS,
-    studies=studies, checks=checks, draw=draw, deviations=deviations, quick_seconds=45,
+    studies=studies, checks=checks, draw=draw, deviations=deviations, quick_seconds=30,
     setup="networks trained to convergence on coarse labels: the last layer looks collapsed (small coarse NC1) yet "
           "k-means recovers the fine labels; weight decay drives collapse and erases fine information",
 )

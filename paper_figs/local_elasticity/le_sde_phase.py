@@ -125,7 +125,7 @@ def deviations(s: Settings):
 
 FIGURE = Figure(
     "le_sde_phase", "Locally elastic SDE: separation iff beta < alpha", "arXiv:2110.05960 (LE-SDE phase transition)",
-    SETTINGS, studies=studies, checks=checks, draw=draw, deviations=deviations, quick_seconds=6,
+    SETTINGS, studies=studies, checks=checks, draw=draw, deviations=deviations, quick_seconds=4,
     setup="LE-SDE for the logits of K classes, SGD-like noise, intra-class impact alpha and inter-class beta: "
           "alpha > beta separates the classes and their means approach a simplex ETF; alpha < beta never separates",
 )

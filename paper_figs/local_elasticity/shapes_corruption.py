@@ -163,7 +163,7 @@ def deviations(s: Settings):
 FIGURE = Figure(
     "shapes_corruption", "Shapes task: validation accuracy and locally elastic tail index vs label corruption",
     "arXiv:2110.05960, Fig. 4", SETTINGS, studies=studies, checks=checks, draw=draw, deviations=deviations,
-    quick_seconds=70,
+    quick_seconds=45,
     setup="GeoMNIST (triangles, rectangles, ellipses; rotation, +-1 px jitter, blur), LeNet-5-like network, SGD with "
           "batch size 1, lr 0.005, 10k iterations, label corruption p in {0.1, ..., 0.8}; the LE model fitted to "
           "class-mean logits",
