@@ -51,7 +51,8 @@ def coarse_label_separations(t, config, W1_0, R, a0: float) -> dict[str, np.ndar
     ``W1_0`` (h, d): the initial first layer; ``R`` (h, C): orthonormal hidden directions of the
     coarse modes (``W_2(0) = sqrt(a0) U R^T``); ``a0``: the initial coarse-mode strength.
     Returns ``coarse`` (mean distance between coarse-class means), ``fine`` (mean distance between
-    fine-class means inside a coarse class), and ``a`` (the coarse mode), each over ``t``.
+    fine-class means inside a coarse class), ``fine_min`` (the smallest of those distances), ``a``
+    (the coarse mode) and ``decay`` (the factor on the fine weights inside ``span R``), each over ``t``.
     """
     t = np.atleast_1d(np.asarray(t, float))
     check_nonnegative("t", t)
@@ -70,5 +71,6 @@ def coarse_label_separations(t, config, W1_0, R, a0: float) -> dict[str, np.ndar
     mu = mixture_means(config)[1]                       # exact fine means (no samples drawn)
     diffs = np.array([mu[c, i] - mu[c, j] for c in range(C) for i in range(S) for j in range(i + 1, S)])[:, fine_dirs]
     decay = np.exp(-lf * int_a)
-    fine = np.array([np.mean(np.linalg.norm((outside + q * inside) @ diffs.T, axis=0)) for q in decay])
-    return {"coarse": config.coarse_sep * np.sqrt(a), "fine": fine, "a": a, "decay": decay}
+    pair = np.array([np.linalg.norm((outside + q * inside) @ diffs.T, axis=0) for q in decay])    # (T, pairs)
+    return {"coarse": config.coarse_sep * np.sqrt(a), "fine": pair.mean(axis=1), "fine_min": pair.min(axis=1),
+            "a": a, "decay": decay}

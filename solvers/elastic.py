@@ -33,10 +33,19 @@ import numpy as np
 from scipy.linalg import expm
 
 from theorylab._validate import check_choice, check_int, check_nonnegative, check_positive
+from theorylab.clock import Clock
 from theorylab.rng import as_generator
 from theorylab.trajectory import Trajectory
 
-__all__ = ["le_ode_rates", "le_ode_operator", "le_ode_solution", "estimate_AB", "tail_index", "le_sde"]
+__all__ = ["le_ode_rates", "le_ode_operator", "le_ode_solution", "estimate_AB", "tail_index", "le_sde", "LE_SDE_TIME"]
+
+#: The time ``t`` of the LE-SDE above (and of its linearised ODEs).  It is *not* gradient-flow time of
+#: a loss: the drift is ``-Theta grad_X L`` with ``L = (1/(nK)) sum ell`` and the kernel
+#: ``Theta[(k, i), (k', i')] = E_kk'``, which is indefinite when ``beta > alpha`` (ascent along the
+#: class-difference modes), so no ``Clock.gradient_flow`` describes it.  Zhang, Wang & Su reach it as a
+#: continuous limit of SGD iterations, with a step size that is not a parameter here.  So it is a clock
+#: of its own (``Clock.discrete``): comparable with other LE-SDE/ODE trajectories, never with a trained net.
+LE_SDE_TIME = Clock.discrete("LE-SDE time", symbol="t")
 
 MODELS = ("I", "L")
 
@@ -145,7 +154,8 @@ def le_sde(alpha: float, beta: float, K: int, n: int, *, t_max: float, dt: float
 
     Records ``accuracy`` (fraction of samples whose largest logit is their class), the class
     means ``means`` (K, K) and ``cosines`` (mean off-diagonal cosine of the centred class means;
-    ``-1/(K-1)`` for a simplex ETF), each with a seed axis.  ``t`` is SDE time.
+    ``-1/(K-1)`` for a simplex ETF), each with a seed axis, at ``record + 1`` Euler steps spread
+    over the run.  The clock is :data:`LE_SDE_TIME` (``t = step * dt``, the SDE's own time).
     """
     K, n = check_int("K", K, minimum=2), check_int("n", n)
     check_nonnegative("alpha", alpha)
@@ -180,5 +190,6 @@ def le_sde(alpha: float, beta: float, K: int, n: int, *, t_max: float, dt: float
         X += drift[:, :, None, :] * dt + sigma * np.sqrt(dt) * g.normal(size=X.shape)
     return Trajectory(np.asarray(ts), {"accuracy": np.asarray(acc), "means": np.asarray(means),
                                        "cosines": np.asarray(cos)},
-                      {"time": "SDE time t (Euler-Maruyama, dt given)", "alpha": alpha, "beta": beta, "K": K, "n": n,
-                       "sigma": sigma, "dt": dt, "loss": "cross-entropy on the logits X"})
+                      {"alpha": alpha, "beta": beta, "K": K, "n": n, "sigma": sigma, "dt": dt,
+                       "scheme": "Euler-Maruyama", "loss": "cross-entropy on the logits X"},
+                      n_seeds=S, clock=LE_SDE_TIME)

@@ -24,7 +24,7 @@ import numpy as np
 from theorylab._validate import check_choice, check_int, check_nonnegative, check_positive
 from theorylab.rng import as_generator
 
-__all__ = ["MixtureConfig", "Mixture", "make_mixture", "mixture_means"]
+__all__ = ["MixtureConfig", "Mixture", "make_mixture", "mixture_means", "simplex_vertices"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,27 @@ class Mixture:
         return mu.T @ mu / len(mu) + self.config.noise**2 * np.eye(self.config.d)
 
 
+def simplex_vertices(S: int) -> np.ndarray:
+    r"""The ``S`` vertices of a regular simplex centred at 0, as unit rows in ``R^{S-1}`` (shape ``(S, S-1)``).
+
+    Coordinates in the (reversed) Helmert basis of the sum-zero subspace of ``R^S``: column
+    ``k = 1..S-1`` is ``(0, ..., 0, -k, 1, ..., 1) / sqrt(k (k + 1))`` with ``k`` trailing ones; row
+    ``s`` is ``e_s`` projected on that subspace, scaled to unit norm (``sqrt(S / (S - 1))``).
+
+    Written out rather than taken from an eigen- or singular-vector routine: the sum-zero subspace
+    is an ``(S-1)``-fold degenerate eigenspace of ``I - 11^T/S``, and the basis LAPACK returns for it
+    depends on the CPU kernel it picks (it differed between AVX-512 and AVX2 machines), so the same
+    seed gave differently rotated fine means, and different data, on different machines.
+    """
+    S = check_int("S", S, minimum=2)
+    Q = np.zeros((S, S - 1))
+    for k in range(1, S):
+        Q[S - k - 1, k - 1] = -k
+        Q[S - k:, k - 1] = 1.0
+        Q[:, k - 1] /= np.sqrt(k * (k + 1))
+    return Q * np.sqrt(S / (S - 1))
+
+
 def mixture_means(config: MixtureConfig, *, rng=0) -> tuple[np.ndarray, np.ndarray]:
     """Coarse means ``m_c`` (C, d) and fine means ``mu_{c,s}`` (C, S, d); ``rng`` only matters for random offsets."""
     C, S, d = config.C, config.S, config.d
@@ -91,9 +112,7 @@ def mixture_means(config: MixtureConfig, *, rng=0) -> tuple[np.ndarray, np.ndarr
         v = np.zeros((C, S, d))
         v.reshape(C * S, d)[np.arange(C * S), C + np.arange(C * S)] = 1.0
     elif config.offsets == "simplex":
-        # S unit vectors summing to 0 in S - 1 dimensions: centred basis vectors of R^S, in an orthonormal basis
-        Q = np.linalg.svd(np.eye(S) - 1.0 / S)[0][:, : S - 1]           # (S, S-1), orthonormal, orthogonal to 1
-        simplex = Q * np.sqrt(S / (S - 1))                              # rows: unit norm, sum to zero
+        simplex = simplex_vertices(S)                                   # (S, S-1): unit rows summing to zero
         v = np.zeros((C, S, d))
         for c in range(C):
             v[c, :, C + c * (S - 1): C + (c + 1) * (S - 1)] = simplex

@@ -100,18 +100,3 @@ def test_mlp_hidden_is_the_input_to_the_readout():
     H = net.hidden(x)
     out = 2.0 * (torch.matmul(H, net.weights[-1].transpose(1, 2)) + net.biases[-1][:, None, :])
     assert H.shape == (2, 4, 6) and torch.allclose(out, net(x))
-
-
-def test_train_coarse_checks_lengths_and_records_metrics():
-    import pytest
-
-    from theorylab.coarse import train_coarse
-    from theorylab.nets import MLP
-    from theorylab.tasks.gaussian_mixture import MixtureConfig, make_mixture
-
-    mix = make_mixture(MixtureConfig(C=2, S=2, d=6, n=10), rng=0)
-    net = MLP([6, 8, 2], seeds=[0], device="cpu")
-    with pytest.raises(ValueError, match="same length"):
-        train_coarse(net, mix.x, mix.coarse[:-1], mix.fine, steps=2)
-    tr = train_coarse(net, mix.x, mix.coarse, mix.fine, steps=20, n_records=2)
-    assert tr["nc1"].shape == (3, 1) and np.all((tr["fine_acc"] >= 0) & (tr["fine_acc"] <= 1))

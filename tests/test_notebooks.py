@@ -53,8 +53,13 @@ def test_notebook_runs_and_agrees(name):
         assert ns["riccati_limit_error"] < 1e-3
         assert ns["small"][-1] > ns["small"][0]
     if name == "coarse_label_explorer.ipynb":
-        assert max(ns["linear_errors"]) < 0.05                           # closed form vs trained linear net
-        assert ns["linear_nc1"][0] / ns["linear_nc1"][1] > 10 and ns["linear_fine"] > 0.8   # fine classes stay
+        # closed form vs trained linear net: GD 0.45 lr + O(eps^2) back-reaction + sampling; 0.020 here, <= 0.030
+        # over 32 draws of data and init at these settings
+        assert max(ns["linear_errors"]) < 0.05
+        # fine classes stay: only a claim when the closest fine pair clears the k-means edge sqrt(8/pi) (fine_snr)
+        # with room (issue #13: at 1x the accuracy was 0.68 or 0.88 depending on the CPU's BLAS); 4.3 here
+        assert ns["linear_snr"] > 2 * np.sqrt(8 / np.pi)
+        assert ns["linear_nc1"][0] / ns["linear_nc1"][1] > 10 and ns["linear_fine"] > 0.8
         assert ns["le_acc"][0] > 0.95 and ns["le_acc"][-1] < 0.05
     if name == "graph_explorer.ipynb":
         assert ns["energy_identity_error"] < 1e-10

@@ -72,3 +72,15 @@ def test_bad_config():
         le_sde(-1.0, 0.5, 3, 5, t_max=1.0)
     with pytest.raises(ValueError, match="X0"):
         le_ode_solution(np.zeros((3, 2)), [1.0], [0.5])
+
+
+def test_le_sde_runs_on_its_own_clock_with_a_seed_axis():
+    from theorylab.clock import Clock, ClockMismatch
+    from theorylab.solvers.elastic import LE_SDE_TIME
+
+    tr = le_sde(1.0, 0.5, 3, 4, t_max=1.0, dt=0.1, n_seeds=2, record=5)
+    assert tr.clock == LE_SDE_TIME and "time" not in tr.meta
+    assert tr.n_seeds == 2 and tr["means"].shape == (6, 2, 3, 3)
+    np.testing.assert_allclose(tr.t, np.linspace(0, 1.0, 6))
+    with pytest.raises(ClockMismatch):                               # not gradient flow of any loss
+        tr.on_clock(Clock.gradient_flow())

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from theorylab.metrics import (cdnv, fine_clustering_accuracy, fine_variance_ratio, linear_probe_accuracy, nc1, nc2,
+from theorylab.collapse import (cdnv, fine_clustering_accuracy, fine_variance_ratio, linear_probe_accuracy, nc1, nc2,
                                nc3, nc4)
 from theorylab.tasks.gaussian_mixture import MixtureConfig, make_mixture
 from theorylab.testing import assert_close
