@@ -19,7 +19,6 @@ reads every finished study from the cache.
 from __future__ import annotations
 
 import argparse
-import importlib
 import multiprocessing
 import os
 import sys
@@ -35,25 +34,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from theorylab import Cache  # noqa: E402
-from theorylab.paper_figs import FIGURES as LEGACY  # noqa: E402
 from theorylab.figures import MODES, FigureResult, discover, finite_rows  # noqa: E402
 from theorylab.report import write_report  # noqa: E402
 
+#: Every figure declared under paper_figs/<family>/, by id (discovered: no list to keep).
 DECLARED = discover("theorylab.paper_figs")
-FIGURES = tuple(DECLARED) + tuple(f for f in LEGACY if f not in DECLARED)
-
-
-def _quick_seconds(fid: str) -> float:
-    if fid in DECLARED:
-        return DECLARED[fid].quick_seconds
-    return getattr(importlib.import_module(f"theorylab.paper_figs.{fid}"), "QUICK_SECONDS", 0)
+FIGURES = tuple(DECLARED)
 
 
 def figure_info(fid: str) -> tuple[str, str]:
     """(family, title) of a figure."""
-    if fid in DECLARED:
-        return DECLARED[fid].family, DECLARED[fid].title
-    return "legacy", getattr(importlib.import_module(f"theorylab.paper_figs.{fid}"), "TITLE", fid)
+    return DECLARED[fid].family, DECLARED[fid].title
 
 
 class Interrupted(KeyboardInterrupt):
@@ -75,15 +66,10 @@ def _make_one(fid: str, mode: str, out: str, use_cache: bool, threads: int | Non
     cache = Cache(Path(out) / "cache" if use_cache else None)
     t0 = time.perf_counter()
     try:
-        if fid in DECLARED:
-            res = DECLARED[fid].make(Path(out), mode=mode, cache=cache)
-        else:
-            module = importlib.import_module(f"theorylab.paper_figs.{fid}")
-            res = module.make(Path(out), mode=mode, cache=cache)
+        res = DECLARED[fid].make(Path(out), mode=mode, cache=cache)
     except Exception as e:  # noqa: BLE001 - reported per figure; the other figures' report survives
         tb = traceback.format_exception_only(type(e), e)[-1].strip()
-        res = FigureResult(fid, Path(out) / f"{fid}.png", [], "", mode, error=tb,
-                           family=DECLARED[fid].family if fid in DECLARED else "")
+        res = FigureResult(fid, Path(out) / f"{fid}.png", [], "", mode, error=tb, family=DECLARED[fid].family)
     res.seconds = time.perf_counter() - t0
     return res
 
@@ -138,7 +124,7 @@ def run_figures(ids, mode: str, out: Path, *, use_cache: bool = True, jobs: int 
             raise Interrupted([done[f] for f in ids if f in done]) from None
         return [done[fid] for fid in ids]
     # longest first, so the slow figures do not start last
-    order = sorted(ids, key=lambda f: -_quick_seconds(f))
+    order = sorted(ids, key=lambda f: -DECLARED[f].quick_seconds)
     own = executor is None
     if own:
         executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),

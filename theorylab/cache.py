@@ -87,14 +87,6 @@ def _unpack(path: Path) -> tuple[dict[str, Trajectory | None], dict[str, Any]]:
     return parts, header
 
 
-def run_key(figure: str, version: int, settings: Mapping[str, Any], **run: Any) -> dict[str, Any]:
-    """Legacy key of one run of a not-yet-migrated figure (removed once every figure runs through studies)."""
-    clash = sorted(set(run) & set(settings))
-    if clash:
-        raise ValueError(f"run keys {clash} also name settings; rename them (e.g. 'run_{clash[0]}')")
-    return {"figure": figure, "v": version, "settings": dict(settings), "run": run}
-
-
 class Cache:
     """A folder of cached results keyed by config hash.
 

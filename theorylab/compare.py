@@ -24,9 +24,6 @@ from .clock import Clock, ClockMismatch
 from .testing.thresholds import Tolerance
 from .trajectory import Trajectory
 
-#: While legacy figures migrate, clockless trajectories are compared as they are.
-_MIGRATING = True
-
 __all__ = [
     "Agreement",
     "assess",
@@ -118,8 +115,6 @@ def on_common_clock(theory: Trajectory, experiment: Trajectory) -> tuple[Traject
         if not isinstance(tr, Trajectory):
             raise TypeError(f"{which} must be a Trajectory, got {type(tr).__name__}")
     missing = [w for w, tr in (("theory", theory), ("experiment", experiment)) if tr.clock is None]
-    if missing and _MIGRATING:
-        return theory, experiment          # TODO(migration): legacy figures build clockless theory curves
     if missing:
         raise ClockMismatch(f"the {missing[0]} trajectory has no clock; set Trajectory(..., clock=Clock...) so its "
                             "time axis can be compared")

@@ -27,7 +27,6 @@ drawing runs and gives finite numbers; its rows are not expected to pass),
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib
 import pkgutil
 import time
@@ -43,7 +42,7 @@ from .cache import Cache
 from .compare import Agreement
 from .study import Study, StudyResult
 
-__all__ = ["MODES", "Figure", "FigureResult", "Results", "check_mode", "discover", "figure_maker", "save_figure",
+__all__ = ["MODES", "Figure", "FigureResult", "Results", "check_mode", "discover", "save_figure",
            "stamp_agreements"]
 
 #: smoke: seconds, a wiring check (run by the test suite); quick: CPU default, honest numbers;
@@ -208,26 +207,6 @@ class Figure:
                             seconds=time.perf_counter() - start, setup=self.setup,
                             deviations=self.deviation_list(mode), family=self.family, cite=self.cite,
                             cached_studies=n_cached, n_studies=len(studies))
-
-
-def figure_maker(settings: Mapping[str, dict]):
-    """Legacy adapter: ``body(out_dir, p, cache, mode) -> FigureResult`` as a module's ``make``.
-
-    Kept while figures migrate to :class:`Figure`; new figures declare ``FIGURE``.
-    """
-
-    def deco(body: Callable[[Path, dict, Cache, str], FigureResult]):
-        @functools.wraps(body)
-        def make(out_dir, *, mode: str = "quick", cache: Cache | None = None) -> FigureResult:
-            check_mode(mode)
-            start = time.perf_counter()
-            res = body(Path(out_dir), settings[mode], cache or Cache(None), mode)
-            res.seconds = time.perf_counter() - start
-            return res
-
-        return make
-
-    return deco
 
 
 def discover(package: str = "theorylab.paper_figs") -> dict[str, Figure]:

@@ -21,9 +21,9 @@ SETTINGS = {
 
 def checks(res, s: SaxeModes):
     r = res["modes"]
-    # GD at step lr against gradient flow: the mode sigmoid is shifted by O(lr); measured 0.0056 s at lr = 2.5e-3
+    # GD at step lr against gradient flow: the mode sigmoid shifts by O(lr); measured 0.0056 s at lr = 2.5e-3
     return [max_error(r.theory, r.experiment, "u", scale=s.svals,
-                      threshold=tol.discretisation(s.lr, constant=8.0, why="sigmoid shift of GD vs gradient flow"),
+                      threshold=tol.discretisation(s.lr, constant=4.0, why="sigmoid shift of GD vs gradient flow"),
                       label="mode strength vs saxe_mode (max over modes and t)")]
 
 

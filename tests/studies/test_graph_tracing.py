@@ -15,6 +15,7 @@ from theorylab.studies.graph_tracing_models import (ContextAccuracy, ContextGeom
                                                     WalkTraining, trained_model)
 from theorylab.studies.graph_tracing_probes import class_means, representation_geometry, rule_following_accuracy
 from theorylab.tasks.graph_walks import WalkCorpusConfig, adjacency, grid_graph, make_walk_batch, ring_graph
+from theorylab.threads import limited
 
 STUDIES = (HeatFlow, BayesPredictor, Percolation, WalkTraining, ContextAccuracy, ContextGeometry, PriorBehaviour,
            PriorGeometry)
@@ -94,7 +95,9 @@ def test_train_reproduces_the_old_walk_trainer_bit_for_bit():
     trained_model.cache_clear()
     model, loss = trained_model(tr)
     ref = tr.network()
-    ref_loss = _reference_walk_loop(ref, tr.corpus(), steps=tr.steps, batch=tr.batch, lr=tr.lr, seed=tr.data_seed)
+    with limited(1):                 # train() runs small models on one thread: bit-for-bit needs the same
+        ref_loss = _reference_walk_loop(ref, tr.corpus(), steps=tr.steps, batch=tr.batch, lr=tr.lr,
+                                        seed=tr.data_seed)
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), ref.parameters()))
     assert loss.clock.base.startswith("AdamW step") and np.array_equal(loss.t, np.arange(1, tr.steps + 1))
     # the same losses, bit for bit (train() uses the fused mean cross-entropy and averages records in float64)
