@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from theorylab._validate import check_int
 from theorylab.rng import as_generator
 
 __all__ = ["class_statistics", "nc1", "nc2", "nc3", "nc4", "cdnv", "fine_clustering_accuracy",
@@ -119,56 +120,34 @@ def cdnv(H, y, n_classes: int | None = None) -> np.ndarray:
 def fine_clustering_accuracy(H, coarse, fine, *, rng=0, n_init: int = 5) -> float:
     """k-means with k = (fine classes in that coarse class) inside each coarse class, Hungarian-matched.
 
-    Returns the fraction of samples whose matched cluster is their fine class.  The best of
-    ``n_init`` seeded k-means++ runs (lowest inertia) is used per coarse class.
+    Returns the fraction of samples whose matched cluster is their fine class.  k-means is
+    scikit-learn's ``KMeans`` (k-means++ starts, Lloyd iterations, the best of ``n_init``
+    starts by inertia): the reference implementation the neural-collapse literature uses.
+    Each coarse class's seed is keyed by its first sample, not its label, so relabelling
+    the coarse classes cannot change the result.
     """
+    from sklearn.cluster import KMeans
+
     H, coarse_idx, fine = _check_fine(H, coarse, fine)
+    check_int("n_init", n_init)
     base = int(as_generator(rng).integers(2**62))
     correct = 0
     for c in np.unique(coarse_idx):
         m = coarse_idx == c
-        # each coarse class's k-means stream is keyed by its first sample, not its label: relabelling-invariant
-        g = np.random.default_rng([base, int(np.flatnonzero(m)[0])])
+        seed = int(np.random.default_rng([base, int(np.flatnonzero(m)[0])]).integers(2**31 - 1))
         X, f = H[m], np.unique(fine[m], return_inverse=True)[1]
         k = int(f.max()) + 1
         if k == 1:
             correct += m.sum()
             continue
-        best, best_inertia = None, np.inf
-        for _ in range(n_init):
-            lab, inertia = _kmeans(X, k, g)
-            if inertia < best_inertia:
-                best, best_inertia = lab, inertia
+        if len(X) < k:
+            raise ValueError(f"k-means needs at least k = {k} samples in coarse class {c}, got {len(X)}")
+        lab = KMeans(n_clusters=k, n_init=n_init, random_state=seed, algorithm="lloyd").fit_predict(X)
         table = np.zeros((k, k))
-        np.add.at(table, (best, f), 1)
+        np.add.at(table, (lab, f), 1)
         r, col = linear_sum_assignment(-table)
         correct += table[r, col].sum()
     return float(correct / len(H))
-
-
-def _kmeans(X: np.ndarray, k: int, g: np.random.Generator, n_iter: int = 100) -> tuple[np.ndarray, float]:
-    """Lloyd's k-means from a k-means++ start; an emptied cluster is re-seeded at the farthest point."""
-    n = len(X)
-    if n < k:
-        raise ValueError(f"k-means needs at least k = {k} samples, got {n}")
-    cent = [X[g.integers(n)]]
-    for _ in range(1, k):
-        d2 = np.min(((X[:, None] - np.array(cent)[None]) ** 2).sum(-1), axis=1)
-        cent.append(X[g.choice(n, p=d2 / d2.sum())] if d2.sum() > 0 else X[g.integers(n)])
-    cent = np.array(cent)
-    lab = np.full(n, -1)
-    for _ in range(n_iter):
-        d2 = ((X[:, None] - cent[None]) ** 2).sum(-1)
-        new = np.argmin(d2, axis=1)
-        for j in range(k):
-            if not np.any(new == j):                      # empty: take the point farthest from its centre
-                far = np.argmax(d2[np.arange(n), new])
-                new[far] = j
-        if np.array_equal(new, lab):
-            break
-        lab = new
-        cent = np.stack([X[lab == j].mean(axis=0) for j in range(k)])
-    return lab, float(np.sum((X - cent[lab]) ** 2))
 
 
 def fine_variance_ratio(H, coarse, fine) -> float:
