@@ -19,6 +19,10 @@ SMALL = {
     "graph_explorer.ipynb": dict(ROWS=3, COLS=3, T_MAX=80, N_WALKS=800, STEPS=100, D_MODEL=24, TRAIN_LEN=32),
     "grokking_explorer.ipynb": dict(D=12, N=40, P=40, EPS=0.2, STEPS=1500, CHECK_STEPS=200, ALPHAS=(0.5, 1.0, 2.0),
                                     EPS_LIST=(0.1, 0.2, 0.4), PS=(20, 40, 240), WIDTHS=(64, 256)),
+    "kernel_explorer.ipynb": dict(D=6, P=48, HIDDEN=(16, 16), LR=0.1, T_MAX=40.0, N_REC=20, SEEDS=2, N_PROBE=8,
+                                  ALPHAS=(0.5, 2.0, 8.0), GROK=dict(D=12, P=40, N=40, eps=0.2, epochs=600,
+                                                                    net_epochs=200, record_every=50),
+                                  MF_WIDTHS=(32, 128, 512)),
     "sim_explorer.ipynb": dict(MU=(1.0, 2.0), SIGMA2=(0.05, 0.05), DIVERSITIES=(0.05, 2.0), RATIOS=(1.0, 8.0),
                                N_PER_CLUSTER=200, SEEDS=2, T_MAX=5.0),
 }
@@ -72,6 +76,13 @@ def test_notebook_runs_and_agrees(name):
         assert np.all(np.diff(ns["t_eps"][:, 1]) < 0)                    # and at smaller eps
         assert ns["final_test_P"][0] > 0.5 > ns["final_test_P"][-1]      # too few points never generalise
         assert min(ns["dmft_tolerances"]) >= 0, ns["dmft_errors"]       # within 4 standard errors + dt
+    if name == "kernel_explorer.ipynb":
+        assert ns["entk_vs_loop_error"] < 1e-12                          # torch.func / factorised vs backward loop
+        assert ns["lin_vs_closed_form"] < 1e-8                           # jvp-linearised GD = kernel GD
+        assert ns["deep_linear_error"] < 0.02 and ns["grok_kernel_error"] < 1e-10
+        assert np.all(np.diff(ns["distance_by_alpha"]) < 0)              # lazier: the kernel moves less
+        assert ns["lazy_gap"][-1] < ns["lazy_gap"][0]
+        assert -0.7 < ns["mf_slope"] < -0.3                              # O(N^-1/2) around the DMFT
     if name == "sim_explorer.ipynb":
         assert np.allclose(ns["t90_exp"], ns["t90_th"], rtol=0.1)
         assert ns["bumps"][0] == 0.0 and ns["bumps"][-1] > 1e-3      # equal rates: monotone; separated: swing-by

@@ -50,7 +50,9 @@ class MeanFieldMLP(Ensemble):
     def hidden(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Preactivations ``h^1 .. h^L``, each (E, B, N)."""
         hs = [torch.matmul(x, self.weights[0].transpose(1, 2)) / np.sqrt(self.D)]
-        for W in self.weights[1:]:
+        # list() first: slicing a ParameterList re-wraps its entries as new Parameters, which would cut
+        # torch.func.functional_call's substituted tensors out of the graph (empirical_ntk)
+        for W in list(self.weights)[1:]:
             hs.append(torch.matmul(self._phi(hs[-1]), W.transpose(1, 2)) / np.sqrt(self.N))
         return hs
 
