@@ -144,6 +144,12 @@ class CommitteeState:
         check_shape("M0", self.M0, (D, D))
         if self.W0 is not None:
             check_shape("W0", self.W0, (self.N, D))
+            W = np.asarray(self.W0, float)
+            scale = max(1.0, float(np.abs(self.M0).max()))
+            if not (np.allclose(W.mean(0), self.wbar0, rtol=1e-10, atol=1e-12 * scale)
+                    and np.allclose(W.T @ W / self.N, self.M0, rtol=1e-10, atol=1e-12 * scale)):
+                raise ValueError("W0 does not give wbar0 = mean(W0) and M0 = W0^T W0 / N: pass W0=None when the "
+                                 "order parameters are set on their own (e.g. moved toward a solution)")
 
     def factor(self) -> tuple[np.ndarray, np.ndarray]:
         """``(F, S)`` with ``Z = F diag(S) F^T`` (see the module docstring), ``F`` of shape ``(D + 1, r)``."""

@@ -411,3 +411,17 @@ def test_a_diverging_map_names_the_step_and_eta():
     st_ = CommitteeState(np.zeros(4), np.eye(4), 1.0, 0.5, 4)
     with pytest.raises(FloatingPointError, match="step [0-9]+ .*eta = 1000"):
         exact_gd(task.x_train, task.y_train, st_, eta=1e3, steps=500)
+
+
+def test_neuron_weights_that_disagree_with_the_order_parameters_are_refused():
+    """A state moved toward a solution (grok_fig10) must drop W0, or the factor would ignore the move."""
+    import dataclasses
+
+    W = np.random.default_rng(0).normal(size=(3, 4))
+    st_ = CommitteeState(W.mean(0), W.T @ W / 3, 1.0, 0.3, 3, W0=W)
+    with pytest.raises(ValueError, match="W0=None"):
+        dataclasses.replace(st_, M0=0.5 * st_.M0)
+    moved = dataclasses.replace(st_, M0=0.5 * st_.M0, W0=None)
+    F, S = moved.factor()
+    Z = (F * S) @ F.T
+    assert_close(Z[:4, :4], moved.M0, scale=1.0)

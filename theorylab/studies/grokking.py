@@ -109,7 +109,7 @@ class _Task(Study):
         lam = c.toward_solution
         if lam:
             M_star = np.outer(beta, beta) / (st.alpha * st.eps)
-            st = dataclasses.replace(st, wbar0=(1 - lam) * st.wbar0, M0=(1 - lam) * st.M0 + lam * M_star)
+            st = dataclasses.replace(st, wbar0=(1 - lam) * st.wbar0, M0=(1 - lam) * st.M0 + lam * M_star, W0=None)
         return st
 
     def epochs(self) -> np.ndarray:
