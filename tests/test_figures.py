@@ -21,6 +21,7 @@ def test_figure_smoke(fid, tmp_path):
     assert res.agreements, "every figure reports at least one agreement number"
     assert all(np.isfinite(a.value) for a in res.agreements)         # what smoke mode promises
     assert res.conventions                                           # the clocks are stated
+    assert not res.overlaps, "overlapping text in the saved figure:\n" + "\n".join(res.overlaps)
     with pytest.raises(ValueError, match="mode"):
         _make(fid, tmp_path, mode="fast")
 
@@ -69,3 +70,21 @@ def test_process_pool_gives_the_same_numbers(tmp_path):
     assert [r.figure_id for r in pooled] == ids
     for r1, r2 in zip(serial, pooled):
         assert [a.value for a in r1.agreements] == pytest.approx([a.value for a in r2.agreements], rel=1e-6)
+
+
+def test_the_overlap_check_finds_overlapping_text(tmp_path):
+    """The check itself can fail: two labels drawn on top of each other are reported."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from theorylab.figures import text_overlaps
+    from theorylab.plotting import new_figure
+
+    fig, axes = new_figure(1, 1)
+    axes[0, 0].set_title("a title long enough to collide")
+    axes[0, 0].text(0.5, 1.02, "a text placed on the title", transform=axes[0, 0].transAxes, ha="center")
+    assert any("title" in o and "text" in o for o in text_overlaps(fig))
+    fig2, axes2 = new_figure(1, 1)
+    axes2[0, 0].plot([0, 1], [0, 1])
+    axes2[0, 0].set_title("alone")
+    assert text_overlaps(fig2) == []

@@ -8,8 +8,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_maps_the_top_level_folders_into_theorylab(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path), str(ROOT)], check=True)
+    import shutil
+
+    had_build = (ROOT / "build").exists()
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                        str(tmp_path), str(ROOT)], check=True)
+    finally:
+        if not had_build:                            # setuptools builds in the source tree: leave it clean
+            shutil.rmtree(ROOT / "build", ignore_errors=True)
     (wheel,) = tmp_path.glob("theorylab-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for folder, pkg in (("tasks", "theorylab/tasks"), ("solvers", "theorylab/solvers"),

@@ -42,7 +42,7 @@ from .cache import Cache
 from .compare import Agreement
 from .study import Study, StudyResult
 
-__all__ = ["MODES", "Figure", "FigureResult", "Results", "check_mode", "discover", "save_figure",
+__all__ = ["MODES", "Figure", "FigureResult", "Results", "check_mode", "discover", "save_figure", "text_overlaps",
            "stamp_agreements"]
 
 #: smoke: seconds, a wiring check (run by the test suite); quick: CPU default, honest numbers;
@@ -73,6 +73,7 @@ class FigureResult:
     cached_studies: int = 0
     n_studies: int = 0
     error: str = ""
+    overlaps: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -116,6 +117,72 @@ def stamp_agreements(fig, agreements: Sequence[Agreement], *, mode: str = "quick
     y0 = bb.y0 / fig.get_figheight()
     fig.text(x0, y0 - 0.015, "\n".join(lines), ha="left", va="top", fontsize=5.5, family="monospace",
              transform=fig.transFigure)
+
+
+def text_boxes(fig) -> list[tuple[str, str, object]]:
+    """``(where, text, window bbox)`` of every visible, non-empty text of a drawn figure.
+
+    Titles, axis labels, tick labels inside the view, offset texts, texts, legends
+    and figure texts (the agreement summary included).
+    """
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    items: list[tuple[str, str, object]] = []
+    seen: set[int] = set()
+
+    def add(t, where: str) -> None:
+        if t is None or id(t) in seen or not t.get_visible() or not t.get_text().strip():
+            return
+        seen.add(id(t))
+        bb = t.get_window_extent(r)
+        if bb.width > 0 and bb.height > 0:
+            items.append((where, t.get_text(), bb))
+
+    for i, ax in enumerate(fig.axes):
+        if not ax.get_visible() or not ax.axison and not ax.texts:
+            continue
+        for t in (ax.title, ax._left_title, ax._right_title):
+            add(t, f"axes {i} title")
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            add(axis.label, f"axes {i} {name} label")
+            add(axis.get_offset_text(), f"axes {i} {name} offset")
+            lo, hi = sorted(axis.get_view_interval())
+            span = (hi - lo) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                loc = tick.get_loc()
+                if loc is None or not (lo - span <= loc <= hi + span):
+                    continue
+                for lab in (tick.label1, tick.label2):
+                    add(lab, f"axes {i} {name} tick")
+        for t in ax.texts:
+            add(t, f"axes {i} text")
+        leg = ax.get_legend()
+        if leg is not None:
+            for t in leg.get_texts():
+                add(t, f"axes {i} legend")
+            add(leg.get_title(), f"axes {i} legend title")
+    add(getattr(fig, "_suptitle", None), "suptitle")
+    for t in fig.texts:
+        add(t, "figure text")
+    for leg in fig.legends:
+        for t in leg.get_texts():
+            add(t, "figure legend")
+    return items
+
+
+def text_overlaps(fig, *, tolerance: float = 1.0) -> list[str]:
+    """Pairs of texts whose boxes overlap by more than ``tolerance`` pixels in both directions."""
+    items = text_boxes(fig)
+    out = []
+    for a in range(len(items)):
+        wa, ta, ba = items[a]
+        for b in range(a + 1, len(items)):
+            wb, tb, bb = items[b]
+            dx = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            dy = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            if dx > tolerance and dy > tolerance:
+                out.append(f"{wa} {ta[:30]!r} overlaps {wb} {tb[:30]!r}")
+    return out
 
 
 def save_figure(fig, out_dir, figure_id: str) -> Path:
@@ -197,6 +264,7 @@ class Figure:
         with style():
             fig = self.draw(results, s)
             stamp_agreements(fig, rows, mode=mode)
+            overlaps = text_overlaps(fig)
             path = save_figure(fig, out_dir, self.id)
         clocks = []
         for r in results.values():
@@ -206,7 +274,7 @@ class Figure:
         return FigureResult(self.id, path, rows, "; ".join(clocks) or "no time axis", mode,
                             seconds=time.perf_counter() - start, setup=self.setup,
                             deviations=self.deviation_list(mode), family=self.family, cite=self.cite,
-                            cached_studies=n_cached, n_studies=len(studies))
+                            cached_studies=n_cached, n_studies=len(studies), overlaps=overlaps)
 
 
 def discover(package: str = "theorylab.paper_figs") -> dict[str, Figure]:

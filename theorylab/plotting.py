@@ -43,11 +43,16 @@ def style():
         yield plt
 
 
-def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.3, height: float = 2.6):
-    """A figure with ``nrows x ncols`` axes of the given size each; returns (fig, axes array)."""
+def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.3, height: float = 2.6,
+               layout: str | None = None):
+    """A figure with ``nrows x ncols`` axes of the given size each; returns (fig, axes array).
+
+    ``layout="constrained"`` gives titles, labels and a suptitle room automatically
+    (``theorylab.figures.text_overlaps`` checks every paper figure for overlapping text).
+    """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout=layout)
     return fig, axes
 
 

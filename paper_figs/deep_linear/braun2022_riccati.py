@@ -64,7 +64,7 @@ def draw(res, s: RiccatiPrior):
     def proj(W):
         return np.einsum("ia,...ij,ja->...a", U[:, :r], W, Vt[:r].T)
 
-    fig, axes = new_figure(2, 1, width=3.5, height=2.8)
+    fig, axes = new_figure(2, 1, width=3.5, height=2.8, layout="constrained")
     ax = axes[0, 0]
     m0_e = ex.member(0).with_obs(u=proj(ex["W"][:, 0]))
     m0_t = th.member(0).with_obs(u=proj(th["W"][:, 0]))

@@ -36,4 +36,4 @@ def loss_curves(ax, runs: Sequence[Trajectory], labels: Sequence[str], colors: S
         ax.plot(traj.t, tr / tr[0], "--", color=c, lw=1)
         ax.plot(traj.t, te / te[0], "-", color=c, label=lab)
     epoch_axis(ax, runs[0])
-    ax.set_ylabel("loss / initial (dashed train, solid test)")
+    ax.set_ylabel("loss / initial\n(dashed train, solid test)")

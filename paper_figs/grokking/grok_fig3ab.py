@@ -111,7 +111,7 @@ def draw(res, s: Settings):
     ax.legend(fontsize=6)
     fig.suptitle(f"Grokking (Kumar et al. 2024): delay grows with alpha and as eps falls; D={s.D}, P={s.P}, N={s.N}",
                  fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.93))                 # room for the suptitle
     return fig
 
 

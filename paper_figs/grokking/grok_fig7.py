@@ -113,7 +113,7 @@ def draw(res, s: Settings):
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("sigma (or alpha / alpha_0)")
     ax.set_ylabel(f"{r_sig[0].clock.symbol} of 50% test loss")
-    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.32))
     fig.suptitle(f"Grokking Fig. 7: initial scale sigma = output scale alpha sigma with alignment eps sigma\n"
                  f"D={s.D}, P={s.P}, N={s.N}", fontsize=7)
     fig.tight_layout()

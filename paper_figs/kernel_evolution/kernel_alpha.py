@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from theorylab.compare import assess, relative_error
 from theorylab.figures import Figure
@@ -149,6 +150,9 @@ def draw(res, s: Settings):
     ax.set_xlabel("output scale alpha (lazy to the right)")
     ax.set_ylabel("end of Phase I, tau")
     ax.set_title("the two boundaries", fontsize=7.5)
+    for a in axes[1]:                                     # the labelled alphas only: minor labels collide
+        a.set_xticks(al, [f"{v:g}" for v in al])
+        a.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=5.5)
     fig.suptitle("Lazy to rich: the MLP of kernel_phases at output scale alpha, centred, parameter step lr / alpha^2",
                  fontsize=8)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from theorylab.compare import assess
 from theorylab.figures import Figure
@@ -104,6 +105,7 @@ def draw(res, s: Settings):
     axes[0, 1].set_ylabel("kernel distance S")
     axes[0, 1].set_title("to the initial (solid) and final (dotted) eNTK", fontsize=7.5)
     axes[0, 2].set_yscale("log")
+    axes[0, 2].yaxis.set_minor_formatter(NullFormatter())  # minor labels (3e-4, 4e-4, ...) collide
     axes[0, 2].set_ylabel("velocity S(K_t, K_t+dt) / dt")
     axes[0, 2].set_title(f"t1: velocity < {s.velocity_fraction:g} peak (--), gap (:)", fontsize=7.5)
     for ax in axes[0]:
