@@ -68,6 +68,7 @@ import numpy as np
 
 from theorylab._validate import check_int, check_nonnegative, check_positive, check_shape
 from theorylab.clock import HALF_MEAN, MEAN_SQ, Clock
+from theorylab.progress import bar as progress_bar
 from theorylab.threads import for_work, limited
 from theorylab.trajectory import Trajectory
 
@@ -227,7 +228,7 @@ def exact_gd(X, y, st: CommitteeState, *, eta: float | None = None, eta0: float 
 
 
 def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps: int, record_every: int = 1,
-                   X_test=None, y_test=None, beta=None) -> list[Trajectory]:
+                   X_test=None, y_test=None, beta=None, progress: bool | None = None) -> list[Trajectory]:
     """:func:`exact_gd` for many states (any ``alpha``, ``eps``, ``N``, init, centring) on one data set at once.
 
     The B maps advance together as batched matrix products (one (B, D, D) array
@@ -241,6 +242,8 @@ def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps:
     on its own :func:`step_clock` ``(eta_b)`` (runs with different ``eta`` are *not*
     at one gradient-flow time of ``L`` after the same number of epochs); with
     ``eta0`` every run is on the one :func:`epoch_clock` ``(eta0)``.
+
+    ``progress``: a progress bar (None: in a terminal or notebook for runs of 5000 steps or more).
     """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
@@ -291,6 +294,7 @@ def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps:
     err = np.seterr(over="ignore", invalid="ignore")           # divergence is detected and reported below
     pin = limited(for_work(B * P * D * r))                     # small work: one BLAS thread (theorylab.threads)
     pin.__enter__()
+    bar = progress_bar(steps, desc="exact (w_bar, M) map", show=progress)
     try:
         for n in range(steps + 1):
             XF = np.matmul(X, FD)                                                   # (B, P, r)
@@ -311,7 +315,10 @@ def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps:
             GF = np.matmul(X.T[None], delta[:, :, None] * XF) / P                  # G F_D without forming G
             cg = c[:, :, 0] * g
             FD = FD - c * eps[:, :, None] * GF - cg[:, :, None] * last[:, None, :]   # F_D <- A F_D - c g (last row)
+            if n % 256 == 0:
+                bar.update(min(256, steps - bar.n))
     finally:
+        bar.close()
         np.seterr(**err)
         pin.__exit__(None, None, None)
     steps_rec = np.asarray(ts, float)

@@ -1,14 +1,19 @@
-"""Execute the exploration notebooks at small settings.
+"""Execute the exploration notebooks at small settings in a real Jupyter kernel (nbclient).
 
-Code cells run in one namespace (no Jupyter kernel needed); the cell tagged
-``parameters`` is followed by the overrides below, as papermill does.
+The cell tagged ``parameters`` is followed by the overrides below, as papermill
+does; every cell that draws must leave an image, as it does for a user in
+Jupyter; the notebook's claims are read back from the kernel and asserted.
 """
-import json
+import base64
+import pickle
+import re
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pytest
+
+nbformat = pytest.importorskip("nbformat")
+NotebookClient = pytest.importorskip("nbclient").NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -28,20 +33,50 @@ SMALL = {
 }
 
 
-def run_notebook(path: Path, overrides: dict) -> dict:
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+#: Cells that draw: they must leave an image in the notebook.
+PLOTTING = re.compile(r"\bstyle\(\)|plt\.|\.plot\(|new_figure\(")
 
-    nb = json.loads(path.read_text())
-    ns: dict = {"__name__": "__notebook__"}
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
-            continue
+
+def run_notebook(path: Path, overrides: dict) -> dict:
+    """Execute ``path`` in a Jupyter kernel (nbclient) with ``overrides`` after its ``parameters`` cell.
+
+    Returns the kernel's global variables that pickle (the notebook's claims), and
+    checks that every plotting cell produced an image.
+    """
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validator.normalize(nb)                                 # cell ids for older notebook files
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for cell in code:
         assert not cell.get("outputs"), f"{path.name}: commit notebooks without outputs"
-        exec(compile("".join(cell["source"]), f"{path.name}", "exec"), ns)
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            ns.update(overrides)
-    plt.close("all")
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: exactly one cell must be tagged 'parameters'"
+    inject = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in overrides.items()))
+    nb.cells.insert(tagged[0] + 1, inject)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import base64 as _b64, pickle as _pk\n"
+        "_ns = {}\n"
+        "for _k, _v in list(globals().items()):\n"
+        "    if _k.startswith('_') or _k in ('In', 'Out', 'exit', 'quit', 'get_ipython'):\n"
+        "        continue\n"
+        "    try:\n"
+        "        _ns[_k] = _pk.dumps(_v)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "print('__NS__' + _b64.b64encode(_pk.dumps(_ns)).decode())"))
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    no_image = [c.source.splitlines()[0] for c in nb.cells[:-1]
+                if c.cell_type == "code" and c is not inject and PLOTTING.search(c.source)
+                and not any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+    assert not no_image, f"{path.name}: plotting cells without an image: {no_image}"
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+    blob = text.split("__NS__", 1)[1].strip()
+    ns = {}
+    for k, v in pickle.loads(base64.b64decode(blob)).items():
+        try:
+            ns[k] = pickle.loads(v)
+        except (AttributeError, ImportError, pickle.UnpicklingError):    # defined in the notebook itself
+            pass
     return ns
 
 

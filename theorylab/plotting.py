@@ -34,13 +34,20 @@ _RC = {
 def style():
     """Context manager applying theorylab's matplotlib style.
 
-    It never switches the backend: in Jupyter the figures show inline, in a
-    script they use whatever backend matplotlib picked (Agg without a display).
+    It never switches the backend and restores only the style keys it set:
+    ``plt.rc_context`` would restore *every* rcParam, including the interactive
+    flag that Jupyter's inline backend turns on at the first figure, and every
+    later figure of the notebook would then stay undrawn.
     """
+    import matplotlib as mpl
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(_RC):
+    old = {k: mpl.rcParams[k] for k in _RC}
+    mpl.rcParams.update(_RC)
+    try:
         yield plt
+    finally:
+        mpl.rcParams.update(old)
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.3, height: float = 2.6,

@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 from .cache import Cache
 from .executors import executor as make_executor
 from .executors import map_unordered
+from .progress import bar as progress_bar
 from .study import Study, StudyResult
 
 __all__ = ["sweep", "SweepResult", "replace_path", "final_values"]
@@ -145,14 +145,6 @@ def _coord(values: list) -> Any:
     return np.asarray([repr(v) for v in values], dtype=object).astype(str)
 
 
-def _show(progress: bool | None) -> bool:
-    if progress is not None:
-        return progress
-    if os.environ.get("CI"):
-        return False
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
-
-
 def sweep(base: Study, grid: Mapping[str, Sequence[Any]] | None = None, *, points: Sequence[Mapping[str, Any]] | None = None,
           cache: Cache | str | os.PathLike | None = None, executor: str = "local", jobs: int | None = None,
           scheduler: str | None = None, progress: bool | None = None) -> SweepResult:
@@ -212,10 +204,8 @@ def sweep(base: Study, grid: Mapping[str, Sequence[Any]] | None = None, *, point
                                      cached=True)
         else:
             todo.append(i)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(studies), initial=len(studies) - len(todo), desc=f"sweep {type(base).__name__}",
-               unit="point", disable=not _show(progress))
+    bar = progress_bar(len(studies), desc=f"sweep {type(base).__name__}", unit="point", show=progress, min_total=1)
+    bar.update(len(studies) - len(todo))
     try:
         if todo:
             kind = "serial" if executor == "serial" or len(todo) == 1 and executor == "local" else executor

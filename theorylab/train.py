@@ -67,18 +67,16 @@ non-finite data are refused before training starts.
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ._validate import check_choice, check_int, check_nonnegative, check_positive
 from .clock import CROSS_ENTROPY, HALF_MEAN, HALF_SUM, Clock, with_weight_decay
 from .nets.ensemble import Ensemble
+from .progress import bar as progress_bar
 from .rng import as_generator, streams
 from .threads import for_work, limited
 from .trajectory import Trajectory
@@ -325,15 +323,6 @@ def _minibatch(x, y, idx: torch.Tensor, ensemble: bool, labels: bool, member_idx
     return xb, yb
 
 
-def _show_progress(config: TrainConfig, n_steps: int) -> bool:
-    if config.progress is not None:
-        return config.progress
-    if os.environ.get("CI"):
-        return False
-    interactive = sys.stderr.isatty() or "ipykernel" in sys.modules
-    return n_steps > 5000 and interactive
-
-
 def train(
     model: torch.nn.Module,
     x=None,
@@ -464,8 +453,7 @@ def train(
         return Trajectory(steps[:n_rec] * dt, out, info, n_seeds=model.n_members if ensemble else None,
                           clock=_clock(config, dt_flow))
 
-    bar = tqdm(total=n_steps, disable=not _show_progress(config, n_steps), desc="train", unit="step",
-               mininterval=0.5)
+    bar = progress_bar(n_steps, desc="train", show=config.progress)
     n_params = sum(p.numel() for p in params)
     rows = P if (P is not None and config.batch_size is None) else (config.batch_size or 1)
     next_rec = 0
