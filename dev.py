@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Set up the environment and run theorylab's two jobs.
 
-    python3 dev.py figures [--mode smoke|quick|full] [--only ID] [--out DIR]
-    python3 dev.py test    [extra pytest arguments]
+    python3 dev.py figures   [--mode smoke|quick|full] [--only ID] [--out DIR]
+    python3 dev.py test      [extra pytest arguments]
+    python3 dev.py notebooks [extra jupyter lab arguments]   (installs theorylab[notebooks] first)
 
 Both create (or reuse) a virtual environment and install what they need.
 
@@ -104,7 +105,7 @@ def _pip(py: str, *args: str) -> None:
         sys.exit(f"[dev] pip install {' '.join(args)} failed (exit {rc})")
 
 
-def _ensure_installed(py: str) -> None:
+def _ensure_installed(py: str, extras: str = "test") -> None:
     specs: list[str] = []
     if _run([py, "-c", "import torch"], stderr=subprocess.DEVNULL) != 0:
         args = torch_install_args(shutil.which("nvidia-smi") is not None)
@@ -112,9 +113,9 @@ def _ensure_installed(py: str) -> None:
         _pip(py, *args)                    # torch first, alone: its own index must not serve the project
     # the stamp lives in the environment itself (never resolve py: a venv's python links to the base one)
     stamp = (Path(sys.prefix) if _in_venv() else ROOT / ".venv") / ".theorylab_installed"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + str(ROOT)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + str(ROOT) + extras
     if not (stamp.exists() and stamp.read_text() == digest):
-        specs += ["-e", f"{ROOT}[test]"]
+        specs += ["-e", f"{ROOT}[{extras}]"]
     if not specs:
         return
     print(f"[dev] installing {' '.join(s for s in specs if s != '-e')}", flush=True)
@@ -124,12 +125,14 @@ def _ensure_installed(py: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"figures", "test"}:
+    if not argv or argv[0] not in {"figures", "test", "notebooks"}:
         print(__doc__)
         return 2
     job, rest = argv[0], argv[1:]
     py = _python()
-    _ensure_installed(py)
+    _ensure_installed(py, "test,notebooks" if job == "notebooks" else "test")
+    if job == "notebooks":
+        return _run_job([py, "-m", "jupyterlab", str(ROOT / "notebooks"), *rest])
     if job == "figures":
         return _run_job([py, str(ROOT / "paper_figs" / "make_all.py"), *rest])
     rc = _run_job([py, "-m", "pytest", *rest])
