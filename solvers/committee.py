@@ -228,20 +228,30 @@ def exact_gd(X, y, st: CommitteeState, *, eta: float | None = None, eta0: float 
 
 
 def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps: int, record_every: int = 1,
-                   X_test=None, y_test=None, beta=None, progress: bool | None = None) -> list[Trajectory]:
+                   X_test=None, y_test=None, beta=None, progress: bool | None = None,
+                   stop_when: tuple[float, float] | None = None, order_parameters: bool = True) -> list[Trajectory]:
     """:func:`exact_gd` for many states (any ``alpha``, ``eps``, ``N``, init, centring) on one data set at once.
 
-    The B maps advance together as batched matrix products (one (B, D, D) array
-    instead of B Python loops): a whole (alpha, eps) grid costs little more than one run.
-    Give either ``etas``, one step size per state, or ``eta0``, the paper's scaling
-    ``eta = eta0 N / alpha^2`` for every state.  ``y`` (and ``y_test``) may be ``(P,)``,
-    shared, or ``(B, P)``, one label vector per state.  Returns one :class:`Trajectory`
-    per state, ``t`` in epochs (GD steps).
+    The B maps advance together as batched matrix products: a whole (alpha, eps) grid
+    costs little more per step than one run.  Give either ``etas``, one step size per
+    state, or ``eta0``, the paper's scaling ``eta = eta0 N / alpha^2`` for every state.
+    ``y`` (and ``y_test``) may be ``(P,)``, shared, or ``(B, P)``, one label vector per
+    state.  Returns one :class:`Trajectory` per state, ``t`` in epochs (GD steps).
 
     Clocks: the runs of a batch share their epoch count.  With ``etas`` each run is
     on its own :func:`step_clock` ``(eta_b)`` (runs with different ``eta`` are *not*
     at one gradient-flow time of ``L`` after the same number of epochs); with
     ``eta0`` every run is on the one :func:`epoch_clock` ``(eta0)``.
+
+    Bookkeeping for long sweeps:
+
+    * ``stop_when = (f_train, f_test)``: a state stops at the first record where its
+      train loss is at most ``f_train`` times its start and its population test loss
+      (``beta`` required) at most ``f_test`` times its start -- once the times a phase
+      diagram needs are known -- and leaves the batch, so the others run faster; its
+      trajectory ends there.
+    * ``order_parameters=False``: ``wbar`` and ``M`` are not kept (``M`` is D x D per
+      record: 10 GB for a paper-size phase diagram); losses are computed at each record.
 
     ``progress``: a progress bar (None: in a terminal or notebook for runs of 5000 steps or more).
     """
@@ -267,6 +277,11 @@ def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps:
         check_shape("y", y, (len(states), P))
     else:
         check_shape("y", y, (P,))
+    if stop_when is not None:
+        if beta is None:
+            raise ValueError("stop_when needs the teacher beta (it watches the population test loss)")
+        if len(stop_when) != 2 or not all(0 < float(f) < 1 for f in stop_when):
+            raise ValueError(f"stop_when must be two fractions in (0, 1), got {stop_when!r}")
     B = len(states)
     alpha = np.array([st.alpha for st in states])[:, None]
     eps = np.array([st.eps for st in states])[:, None]
@@ -281,16 +296,24 @@ def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps:
         S[b, : sg.size] = sg
     FD, last = F[:, :D, :], F[:, D, :]                     # last row: constant under the map
     Sl = S * last                                           # w_bar = FD @ Sl
+    cen = np.array([float(st.centered) for st in states])[:, None]
 
-    def linear_quadratic(XF):
+    def linear_quadratic(XF, Sl, S):
         """``x . w_bar`` and ``x^T M x`` for every state and row of X, from ``XF = X F_D`` (B, P, r)."""
-        return XF @ Sl[:, :, None], np.einsum("bpr,br,bpr->bp", XF, S, XF)
+        return (XF @ Sl[:, :, None])[:, :, 0], np.einsum("bpr,br,bpr->bp", XF, S, XF)
 
-    lin, quad = linear_quadratic(np.matmul(X, FD))
-    lin, cen = lin[:, :, 0], np.array([float(st.centered) for st in states])[:, None]
+    lin, quad = linear_quadratic(np.matmul(X, FD), Sl, S)
     lin_ref, quad_ref = cen * lin, cen * quad               # the initial function, subtracted when centred
-    rec: dict[str, list] = {"train_loss": [], "wbar": [], "M": []}
-    ts = []
+    test_ref = None
+    if X_test is not None:
+        X_test = np.asarray(X_test, float)
+        y_test = np.asarray(y_test, float)
+        lt, qt = linear_quadratic(np.matmul(X_test, FD), Sl, S)
+        test_ref = (cen * lt, cen * qt)
+    beta_v = None if beta is None else np.asarray(beta, float).ravel()
+    rec = [dict(t=[], train_loss=[], wbar=[], M=[], test_loss=[], pop=[]) for _ in range(B)]
+    active = np.arange(B)                                   # original indices of the states still running
+    y_act = y
     err = np.seterr(over="ignore", invalid="ignore")           # divergence is detected and reported below
     pin = limited(for_work(B * P * D * r))                     # small work: one BLAS thread (theorylab.threads)
     pin.__enter__()
@@ -298,17 +321,26 @@ def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps:
     try:
         for n in range(steps + 1):
             XF = np.matmul(X, FD)                                                   # (B, P, r)
-            lin, quad = linear_quadratic(XF)
-            delta = alpha * (lin[:, :, 0] - lin_ref) + 0.5 * alpha * eps * (quad - quad_ref) - y   # (B, P)
+            lin, quad = linear_quadratic(XF, Sl, S)
+            delta = alpha * (lin - lin_ref) + 0.5 * alpha * eps * (quad - quad_ref) - y_act   # (B, P)
             if n % record_every == 0 or n == steps:
-                ts.append(n)
-                rec["train_loss"].append(np.mean(delta**2, axis=1))
-                rec["wbar"].append(np.einsum("bdr,br->bd", FD, Sl))
-                rec["M"].append(np.matmul(FD * S[:, None, :], FD.transpose(0, 2, 1)))
+                done = _record(n, active, rec, delta, FD, S, Sl, states, order_parameters, X_test, y_test,
+                               test_ref, beta_v, stop_when, linear_quadratic)
+                if done.any():                                # finished states leave the batch
+                    keep = ~done
+                    active, FD, last, S, Sl = active[keep], FD[keep], last[keep], S[keep], Sl[keep]
+                    alpha, eps, c, lin_ref, quad_ref = alpha[keep], eps[keep], c[keep], lin_ref[keep], quad_ref[keep]
+                    XF, delta = XF[keep], delta[keep]
+                    if y_act.ndim == 2:
+                        y_act = y_act[keep]
+                    if X_test is not None:
+                        test_ref = (test_ref[0][keep], test_ref[1][keep])
+                    if not active.size:
+                        break
             if n == steps:
                 break
             if not np.all(np.isfinite(delta)):
-                bad = int(np.flatnonzero(~np.all(np.isfinite(delta), axis=1))[0])
+                bad = int(active[np.flatnonzero(~np.all(np.isfinite(delta), axis=1))[0]])
                 raise FloatingPointError(f"the exact map diverged at step {n} for state {bad} (eta = "
                                          f"{etas[bad]:.4g}): gradient descent at this step size is unstable; lower eta")
             g = delta @ X / P                                                       # (B, D)
@@ -321,15 +353,49 @@ def exact_gd_batch(X, y, states, *, etas=None, eta0: float | None = None, steps:
         bar.close()
         np.seterr(**err)
         pin.__exit__(None, None, None)
-    steps_rec = np.asarray(ts, float)
     out = []
     for b, st in enumerate(states):
-        obs = {k: np.asarray([v[b] for v in vals]) for k, vals in rec.items()}
-        y_test_b = y_test[b] if y_test is not None and np.ndim(y_test) == 2 else y_test
+        R = rec[b]
+        obs = {"train_loss": np.asarray(R["train_loss"])}
+        if order_parameters:
+            obs["wbar"], obs["M"] = np.asarray(R["wbar"]), np.asarray(R["M"])
+        if X_test is not None:
+            obs["test_loss"] = np.asarray(R["test_loss"])
+        if beta_v is not None:
+            obs.update({f"pop_{k}": np.asarray([p[k] for p in R["pop"]]) for k in R["pop"][0]})
         clock = epoch_clock(eta0) if eta0 is not None else step_clock(float(etas[b]))
-        out.append(_finish(steps_rec, obs, st, X_test, y_test_b, beta,
-                           {"solver": "exact_gd", "eta": float(etas[b])}, clock))
+        meta = {"solver": "exact_gd", "eta": float(etas[b]), "alpha": st.alpha, "eps": st.eps, "N": st.N,
+                "centered": st.centered, "stopped_early": bool(stop_when is not None and R["t"][-1] < steps)}
+        out.append(Trajectory(np.asarray(R["t"], float), obs, meta, clock=clock))
     return out
+
+
+def _record(n, active, rec, delta, FD, S, Sl, states, order_parameters, X_test, y_test, test_ref, beta,
+            stop_when, linear_quadratic) -> np.ndarray:
+    """Append step ``n``'s record of every active state; return which of them are done (``stop_when``)."""
+    wbar = np.einsum("bdr,br->bd", FD, Sl)
+    M = np.matmul(FD * S[:, None, :], FD.transpose(0, 2, 1))
+    train = np.mean(delta**2, axis=1)
+    if X_test is not None:
+        lt, qt = linear_quadratic(np.matmul(X_test, FD), Sl, S)
+    done = np.zeros(active.size, bool)
+    for i, b in enumerate(active):
+        st, R = states[b], rec[b]
+        R["t"].append(n)
+        R["train_loss"].append(train[i])
+        if order_parameters:
+            R["wbar"].append(wbar[i])
+            R["M"].append(M[i])
+        if X_test is not None:
+            yt = y_test[b] if y_test.ndim == 2 else y_test
+            f = st.alpha * (lt[i] - test_ref[0][i]) + 0.5 * st.alpha * st.eps * (qt[i] - test_ref[1][i])
+            R["test_loss"].append(np.mean((f - yt) ** 2))
+        if beta is not None:
+            R["pop"].append({k: float(v) for k, v in population_test_loss(wbar[i], M[i], beta, st).items()})
+        if stop_when is not None and len(R["t"]) > 1:
+            done[i] = (R["train_loss"][-1] <= stop_when[0] * R["train_loss"][0]
+                       and R["pop"][-1]["test_loss"] <= stop_when[1] * R["pop"][0]["test_loss"])
+    return done
 
 
 def exact_flow(t, X, y, st: CommitteeState, *, X_test=None, y_test=None, beta=None,

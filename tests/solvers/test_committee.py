@@ -425,3 +425,25 @@ def test_neuron_weights_that_disagree_with_the_order_parameters_are_refused():
     F, S = moved.factor()
     Z = (F * S) @ F.T
     assert_close(Z[:4, :4], moved.M0, scale=1.0)
+
+
+def test_stopping_finished_states_changes_no_number_and_order_parameters_can_be_dropped():
+    """stop_when: a state that leaves the batch keeps exactly the records it had; the others are untouched."""
+    task = make_poly_regression(PolyRegressionConfig(8, 30), rng=2)
+    sts = [CommitteeState.from_network(CommitteeMachine(8, 12, seeds=[s], alpha=a, eps=0.3, dtype="float64",
+                                                        device="cpu")) for s, a in ((0, 0.5), (1, 16.0), (2, 1.0))]
+    kw = dict(eta0=0.5, steps=3000, record_every=20, beta=task.beta[0])
+    full = exact_gd_batch(task.x_train, task.y_train, sts, **kw)
+    lean = exact_gd_batch(task.x_train, task.y_train, sts, stop_when=(0.1, 0.5), order_parameters=False, **kw)
+    assert any(tr.meta["stopped_early"] for tr in lean) and not all(tr.meta["stopped_early"] for tr in lean)
+    for a, b in zip(full, lean):
+        n = len(b)
+        assert "M" not in b and b.t[-1] <= a.t[-1]
+        np.testing.assert_array_equal(b.t, a.t[:n])
+        assert_close(b["train_loss"], a["train_loss"][:n])
+        assert_close(b["pop_test_loss"], a["pop_test_loss"][:n])
+        if b.meta["stopped_early"]:                      # it stopped at the first record meeting both criteria
+            ok = (a["train_loss"] <= 0.1 * a["train_loss"][0]) & (a["pop_test_loss"] <= 0.5 * a["pop_test_loss"][0])
+            assert np.flatnonzero(ok[1:])[0] + 1 == n - 1
+    with pytest.raises(ValueError, match="beta"):
+        exact_gd_batch(task.x_train, task.y_train, sts, eta0=0.5, steps=10, stop_when=(0.1, 0.5))
