@@ -88,3 +88,15 @@ def test_the_overlap_check_finds_overlapping_text(tmp_path):
     axes2[0, 0].plot([0, 1], [0, 1])
     axes2[0, 0].set_title("alone")
     assert text_overlaps(fig2) == []
+
+
+def test_a_study_shared_by_two_figures_is_computed_once(tmp_path):
+    from theorylab import config_hash
+    from theorylab.paper_figs.make_all import run_figures
+
+    ids = ["kernel_phases", "kernel_cone"]
+    keys = [config_hash(st.key()) for f in ids for st in DECLARED[f].study_map("smoke").values()]
+    assert len(set(keys)) < len(keys)                              # the two figures share their studies
+    res = run_figures(ids, "smoke", tmp_path, jobs=2, echo=lambda *a, **k: None)
+    assert [r.figure_id for r in res] == ids and not any(r.error for r in res)
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == len(set(keys))

@@ -271,6 +271,8 @@ class Figure:
             for tr in (r.theory, r.experiment):
                 if tr is not None and tr.clock is not None and tr.clock.describe() not in clocks:
                     clocks.append(tr.clock.describe())
+        if len(clocks) == 1:                     # a row that names no clock is on the figure's only clock
+            rows = [a if a.clock else dataclasses.replace(a, clock=clocks[0]) for a in rows]
         return FigureResult(self.id, path, rows, "; ".join(clocks) or "no time axis", mode,
                             seconds=time.perf_counter() - start, setup=self.setup,
                             deviations=self.deviation_list(mode), family=self.family, cite=self.cite,

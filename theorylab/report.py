@@ -65,6 +65,9 @@ def write_report(results: list[FigureResult], out: Path, mode: str, total: float
                   "finite numbers.  Its agreement rows are printed but are not expected to pass, and they do not "
                   "set the exit code.", ""]
     lines += [
+        "Each row gives the error model that sets its threshold and the clock of the compared quantities "
+        "('-': a number that depends on no time axis, or a figure with several clocks, listed below).",
+        "",
         f"{n_ok} of {len(results)} figures pass every check ('info' rows record observations and do not gate); "
         f"total {total:.1f} s (python {env['python']}, torch {env['torch']}, cuda {env['cuda']}).",
         "",
