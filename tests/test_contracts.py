@@ -179,3 +179,41 @@ def test_library_fingerprint_covers_every_source_file():
             files += list(Path(root).rglob("*.py"))
     assert len(files) > 40
     assert study_mod._hash_files(files) == study_mod._library_source_hash()
+
+
+def test_a_required_study_is_computed_once_and_shared_through_the_cache(tmp_path):
+    from dataclasses import dataclass
+
+    from theorylab.clock import Clock
+    from theorylab.trajectory import Trajectory
+
+    calls = []
+
+    @dataclass(frozen=True)
+    class _Base(Study):
+        family = "test"
+        n: int = 3
+
+        def theory(self):
+            calls.append(self.n)
+            return Trajectory([0.0], {"x": np.array([float(self.n)])}, clock=Clock.discrete("probe"),
+                              static={"weights": np.arange(self.n, dtype=float)})
+
+    @dataclass(frozen=True)
+    class _Probe(Study):
+        family = "test"
+        n: int = 3
+        scale: float = 1.0
+
+        def theory(self):
+            w = self.require(_Base(self.n)).theory.static["weights"]
+            return Trajectory([0.0], {"y": np.array([self.scale * w.sum()])}, clock=Clock.discrete("probe"))
+
+    cache = Cache(tmp_path)
+    a = cache.study(_Probe(4, 1.0))
+    b = cache.study(_Probe(4, 2.0))                    # a sibling: the base is read, not recomputed
+    assert calls == [4] and b.theory["y"][0] == 2 * a.theory["y"][0] == 12.0
+    assert Cache(tmp_path).study(_Base(4)).cached
+    _Probe(5).run()
+    _Probe(5, 3.0).run()                               # no cache: the in-process memo shares it
+    assert calls == [4, 5]

@@ -196,8 +196,14 @@ class Cache:
             return StudyResult(study, parts["theory"], parts["experiment"], float(header.get("seconds", 0.0)),
                                cached=True)
         self.misses += 1
+        from .study import ACTIVE_CACHE
+
         start = time.perf_counter()
-        res = study.run(None)
+        token = ACTIVE_CACHE.set(self)                       # studies it requires go through this cache too
+        try:
+            res = study.run(None)
+        finally:
+            ACTIVE_CACHE.reset(token)
         seconds = time.perf_counter() - start
         self._write(key, {"theory": res.theory, "experiment": res.experiment}, {"kind": "study", "seconds": seconds})
         return StudyResult(study, res.theory, res.experiment, seconds)

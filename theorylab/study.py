@@ -20,6 +20,7 @@ subclass provides :meth:`Study.example`, a small valid instance for those tests.
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import enum
 import functools
@@ -41,6 +42,11 @@ __all__ = ["Study", "StudyResult", "REGISTRY", "study_key", "canonical", "source
 
 #: Every concrete Study subclass, by ``module.QualName``.
 REGISTRY: dict[str, type["Study"]] = {}
+
+#: The cache a study is being computed through (so :meth:`Study.require` uses it too).
+ACTIVE_CACHE: contextvars.ContextVar = contextvars.ContextVar("theorylab_active_cache", default=None)
+_MEMO: dict[str, "StudyResult"] = {}
+_MEMO_SIZE = 8
 
 
 def canonical(obj: Any) -> Any:
@@ -194,6 +200,28 @@ class Study:
     def key(self) -> dict[str, Any]:
         """The cache key (see :func:`study_key`)."""
         return study_key(self)
+
+    def require(self, other: "Study") -> "StudyResult":
+        """The result of another study this one builds on (a trained model, a shared run).
+
+        Inside :meth:`theory` or :meth:`experiment`: ``other`` is computed once and read
+        from the cache this study runs through (or, without one, from a small in-process
+        memo), so sibling studies share it instead of recomputing it.  ``other`` must be
+        built from this study's fields, so this study's key covers it.
+        """
+        if not isinstance(other, Study):
+            raise TypeError(f"other must be a Study, got {type(other).__name__}")
+        cache = ACTIVE_CACHE.get()
+        if cache is not None and cache.root is not None:
+            return cache.study(other)
+        from .cache import config_hash
+
+        k = config_hash(other.key())
+        if k not in _MEMO:
+            if len(_MEMO) >= _MEMO_SIZE:
+                _MEMO.pop(next(iter(_MEMO)))
+            _MEMO[k] = other.run()
+        return _MEMO[k]
 
     def replace(self, **changes: Any) -> "Study":
         """A copy with ``changes`` applied (validated like a new study)."""
