@@ -24,7 +24,6 @@ Probe set: the first ``n_probe`` test inputs; every kernel is the eNTK of ``f~``
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,16 +125,29 @@ class KernelPhases(Study):
         s = np.sqrt(self.task.D)
         return s * task.x_train, task.y_train, s * task.x_test, task.y_test
 
+    def targets(self) -> tuple[np.ndarray, np.ndarray]:
+        """Training and test targets ``y + f(theta0)`` (E, n, 1): the centred network ``f - f(theta0)`` learns ``y``."""
+        X, y, Xt, yt = self.data()
+        net = self.network()
+        with torch.no_grad():
+            f0 = net(net.as_input(X)).numpy()
+            f0t = net(net.as_input(Xt)).numpy()
+        return y[None, :, None] + f0, yt[None, :, None] + f0t
+
     def experiment(self) -> Trajectory:
-        run = _base_run(self)
-        tr = run["trajectory"]
-        y_probe = self.data()[3][: self.n_probe]
-        summ = kernel_summaries(tr.t, tr["ntk"], y=y_probe)
-        obs = {k: tr[k].copy() for k in ("loss", "test_loss", "ntk")}      # copies: the run is shared (_base_run)
-        return Trajectory(tr.t.copy(), {**obs, **summ},
+        X, _, Xt, yt = self.data()
+        net = self.network()
+        Y, Yt = self.targets()
+        probe = net.as_input(Xt[: self.n_probe])
+        lr_p = self.lr / self.output_scale**2
+        cfg = TrainConfig(lr=lr_p, t_record=self.record_times() / self.output_scale**2)
+        tr = train(net, X, Y, cfg, test=(Xt, Yt), observables={"ntk": lambda m: empirical_ntk(m, probe),
+                                                               "theta": _flat}).on_clock(self.clock)
+        summ = kernel_summaries(tr.t, tr["ntk"], y=yt[: self.n_probe])
+        obs = {k: tr[k] for k in ("loss", "test_loss", "ntk", "theta")}
+        return Trajectory(tr.t, {**obs, **summ},
                           {"probe": f"first {self.n_probe} test inputs", "alpha": self.output_scale,
-                           "parameter lr": self.lr / self.output_scale**2},
-                          n_seeds=self.seeds, clock=self.clock)
+                           "parameter lr": lr_p}, n_seeds=self.seeds, clock=self.clock)
 
 
 def _flat(m: torch.nn.Module) -> torch.Tensor:
@@ -150,25 +162,6 @@ def _load(m: torch.nn.Module, flat: np.ndarray) -> None:
             n = p[0].numel()
             p.copy_(th[:, off:off + n].reshape(p.shape))
             off += n
-
-
-@functools.lru_cache(maxsize=8)
-def _base_run(s: KernelPhases) -> dict:
-    """Train ``s``'s networks once per process: the trajectory (on the ``tau`` clock), the
-    parameters at every record, and the centring targets; shared by :class:`KernelPhases`
-    and :class:`Switching` (both theory and experiment)."""
-    X, y, Xt, yt = s.data()
-    net = s.network()
-    with torch.no_grad():
-        f0 = net(net.as_input(X)).numpy()
-        f0t = net(net.as_input(Xt)).numpy()
-    Y = y[None, :, None] + f0                      # train f = alpha g on y + f(theta0): f~ = f - f(theta0) learns y
-    Yt = yt[None, :, None] + f0t
-    probe = net.as_input(Xt[: s.n_probe])
-    lr_p = s.lr / s.output_scale**2
-    cfg = TrainConfig(lr=lr_p, t_record=s.record_times() / s.output_scale**2)
-    tr = train(net, X, Y, cfg, test=(Xt, Yt), observables={"ntk": lambda m: empirical_ntk(m, probe), "theta": _flat})
-    return {"trajectory": tr.on_clock(s.clock), "Y": Y, "Yt": Yt}
 
 
 def linearised_kernel_gd(K_train, K_test, f_train, f_test, y_train, y_test, *, lr: float, steps: int):
@@ -254,12 +247,12 @@ class Switching(Study):
 
     def theory(self) -> Trajectory:
         b = self.base
-        run = _base_run(b)
-        tr = run["trajectory"]
+        tr = self.require(b).experiment                             # the trained run, computed once and cached
+        Y, Yt = b.targets()
         X, _, Xt, _ = b.data()
         P = X.shape[0]
         Xall = np.vstack([X, Xt])
-        Yall = np.concatenate([run["Y"], run["Yt"]], axis=1)[..., 0]
+        Yall = np.concatenate([Y, Yt], axis=1)[..., 0]
         lr_p = b.lr / b.output_scale**2
         out = {"loss": [], "test_loss": []}
         for t0, i in zip(self.switch_times(), self._index(self.switch_times())):
@@ -281,8 +274,8 @@ class Switching(Study):
         if not self.t0s_trained:
             return None
         b = self.base
-        run = _base_run(b)
-        tr = run["trajectory"]
+        tr = self.require(b).experiment
+        Y0, Yt0 = b.targets()
         X, _, Xt, _ = b.data()
         t0s = self.trained_times()
         idx = self._index(t0s)
@@ -293,7 +286,7 @@ class Switching(Study):
         steps = np.array([self._steps_left(t) for t in t0s])
         lr_p = b.lr / b.output_scale**2
         cfg = TrainConfig(lr=lr_p, t_record=np.unique(steps) * lr_p)
-        Y, Yt = np.tile(run["Y"], (len(t0s), 1, 1)), np.tile(run["Yt"], (len(t0s), 1, 1))
+        Y, Yt = np.tile(Y0, (len(t0s), 1, 1)), np.tile(Yt0, (len(t0s), 1, 1))
         lt = train(lin, X, Y, cfg, test=(Xt, Yt))
         rec = np.rint(lt.t / lr_p).astype(int)
         loss = np.empty((len(t0s), E))
