@@ -39,8 +39,8 @@ class Settings:
     default: DeepSIM
 
 
-def _settings(n: int, seeds: int, t_max: float, n_rec: int) -> Settings:
-    base = DeepSIM(configs=tuple(SIMConfig(mu, noise_var=0.05, n_per_cluster=n, dim=64, rotate=True,
+def _settings(n: int, seeds: int, t_max: float, n_rec: int, dim: int = 64) -> Settings:
+    base = DeepSIM(configs=tuple(SIMConfig(mu, noise_var=0.05, n_per_cluster=n, dim=dim, rotate=True,
                                            origin_cluster=True) for mu in MUS),
                    hidden=(64,), activation="linear", bias=False, lr=0.1, batch_size=128, seeds=seeds, t_max=t_max,
                    n_rec=n_rec)
@@ -49,7 +49,7 @@ def _settings(n: int, seeds: int, t_max: float, n_rec: int) -> Settings:
 
 
 SETTINGS = {
-    "smoke": _settings(100, 2, 8.0, 41),
+    "smoke": _settings(100, 2, 10.0, 41, dim=8),
     "quick": _settings(300, 3, 10.0, 101),
     "full": _settings(5000, 16, 14.6, 301),
 }
@@ -104,7 +104,8 @@ FIGURE = Figure(
     setup="two-layer linear networks with biases (PyTorch default init), hidden width 64, mu in {(1,2), (2,2), "
           "(3,2)}, sigma^2 = 0.05, training clusters (0,0), (mu1,0), (0,mu2), d = 64 (random rotation), n = 5000 per "
           "cluster; SGD batch 128, lr 0.1, mse_loss, 40 epochs",
-    deviations=lambda s: task_deviations(s.decoupled.configs, s.decoupled.seeds, s.decoupled.t_max) + [
+    deviations=lambda s: task_deviations(s.decoupled.configs, s.decoupled.seeds, s.decoupled.t_max) + (
+        [f"d = {s.decoupled.configs[0].d}"] if s.decoupled.configs[0].d != 64 else []) + [
         f"added: a decoupled init (product {s.decoupled.u0:g} I on concept space) without biases, which has an exact "
         "theory; the paper's nets are drawn against it as a reference and checked for the learning order only"],
 )

@@ -32,14 +32,14 @@ from ._common import concept_rows, per_config, plot_concept_trajectories, task_d
 MUS = ((1.0, 2.0), (2.0, 2.0), (3.0, 2.0))
 
 
-def _study(n: int, seeds: int, t_max: float, n_rec: int, **variant) -> OneLayerSIM:
-    task = dict(noise_var=0.05, n_per_cluster=n, dim=64, rotate=True, origin_cluster=variant.pop("origin", True))
+def _study(n: int, seeds: int, t_max: float, n_rec: int, dim: int = 64, **variant) -> OneLayerSIM:
+    task = dict(noise_var=0.05, n_per_cluster=n, dim=dim, rotate=True, origin_cluster=variant.pop("origin", True))
     return OneLayerSIM(configs=tuple(SIMConfig(mu, **task) for mu in MUS), seeds=seeds, lr=0.1, batch_size=128,
                        t_max=t_max, n_rec=n_rec, **{"init_scale": 1.0, "bias": True, **variant})
 
 
 SETTINGS = {
-    "smoke": _study(100, 2, 5.0, 41),
+    "smoke": _study(100, 2, 20.0, 41, dim=8),
     "quick": _study(1000, 4, 14.0, 141),
     "full": _study(5000, 16, 14.6, 201),
 }
@@ -87,6 +87,8 @@ def draw(res, s: OneLayerSIM):
 
 def _deviations(s: OneLayerSIM) -> list[str]:
     out = task_deviations(s.configs, s.seeds, s.t_max)
+    if s.configs[0].d != 64:
+        out.append(f"d = {s.configs[0].d}")
     if not s.bias:
         out.append("biases off (the simplified variant)")
     if not s.configs[0].origin_cluster:
