@@ -100,7 +100,7 @@ def draw(res, s: Settings):
 
 FIGURE = Figure(
     "sim_fig11", "SIM Fig. 11: two-layer linear networks", "arXiv:2410.08309, Fig. 11", SETTINGS,
-    studies=lambda s: {"decoupled": s.decoupled, "default": s.default}, checks=checks, draw=draw, quick_seconds=20,
+    studies=lambda s: {"decoupled": s.decoupled, "default": s.default}, checks=checks, draw=draw, quick_seconds=11,
     setup="two-layer linear networks with biases (PyTorch default init), hidden width 64, mu in {(1,2), (2,2), "
           "(3,2)}, sigma^2 = 0.05, training clusters (0,0), (mu1,0), (0,mu2), d = 64 (random rotation), n = 5000 per "
           "cluster; SGD batch 128, lr 0.1, mse_loss, 40 epochs",

@@ -90,7 +90,7 @@ def draw(res, s: Settings):
 
 FIGURE = Figure(
     "sim_fig17", "SIM Fig. 17: training loss is monotone, OOD loss is not", "arXiv:2410.08309, Fig. 17",
-    SETTINGS, studies=lambda s: {c: getattr(s, c) for c in CASES}, checks=checks, draw=draw, quick_seconds=2,
+    SETTINGS, studies=lambda s: {c: getattr(s, c) for c in CASES}, checks=checks, draw=draw, quick_seconds=3,
     setup="symmetric two-layer linear theory, train and OOD losses over time from a small init",
     deviations=lambda s: ["inits: a numpy uniform(0, 1)/5 draw (seed 2, mu = (1, 1.5)) and an aligned init "
                           "(mu = (1, 2.5)); rates A (the equations)",

@@ -102,7 +102,7 @@ def _deviations(s: OneLayerSIM) -> list[str]:
 
 FIGURE = Figure(
     "sim_fig2a", "SIM Fig. 2a: one-layer network, varying signal strength", "arXiv:2410.08309, Fig. 2a",
-    SETTINGS, studies=lambda s: {"one_layer": s}, checks=checks, draw=draw, quick_seconds=25,
+    SETTINGS, studies=lambda s: {"one_layer": s}, checks=checks, draw=draw, quick_seconds=11,
     setup="one-layer network with biases (PyTorch default init), mu in {(1,2), (2,2), (3,2)}, sigma^2 = 0.05, "
           "training clusters (0,0), (mu1,0), (0,mu2), d = 64 (random rotation), n = 5000 per cluster; SGD batch "
           "128, lr 0.1, mse_loss, 40 epochs",

@@ -168,7 +168,7 @@ def _deviations(s: Settings) -> list[str]:
 
 FIGURE = Figure(
     "sim_fig2b", "SIM Fig. 2b: one-layer network, varying diversity", "arXiv:2410.08309, Fig. 2b",
-    SETTINGS, studies=lambda s: {"shown": s.shown, "sweep": s.sweep}, checks=checks, draw=draw, quick_seconds=30,
+    SETTINGS, studies=lambda s: {"shown": s.shown, "sweep": s.sweep}, checks=checks, draw=draw, quick_seconds=13,
     setup="one-layer network with biases (PyTorch default init), mu = (1, 2), sigma1^2 in {0.05, 0.1, 0.5, 1, 2}, "
           "sigma2^2 = 0.05, training clusters (0,0), (mu1,0), (0,mu2), d = 64 (random rotation), n = 5000 per "
           "cluster; SGD batch 128, lr 0.1, mse_loss, 40 epochs",

@@ -135,7 +135,7 @@ def draw(res, s: Settings):
 FIGURE = Figure(
     "sim_fig5", "SIM Fig. 5: stages of swing-by (symmetric two-layer theory)", "arXiv:2410.08309, Fig. 5, eqs. 6-7",
     SETTINGS, studies=lambda s: {"stages": s.stages, "logistic": s.logistic}, checks=checks, draw=draw,
-    quick_seconds=4,
+    quick_seconds=2,
     setup="theory: mu = (1, 1.5), d = 3, s = 2, sigma = 0.05 on all three axes, the authors' recurrence (W-space "
           "Euler, rates A^2, float32) with eta = 0.01 for 2000 steps from U0 = torch.rand(3, 3)/5 after seeding 2333",
     deviations=lambda s: ["the equations' rates A (U-space ODE) are the theory the rows compare with; the authors' A^2 "

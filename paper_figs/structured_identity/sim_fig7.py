@@ -117,7 +117,7 @@ def draw(res, s: Settings):
 
 FIGURE = Figure(
     "sim_fig7", "SIM Fig. 7: OOD loss on the hypercube of compositions", "arXiv:2410.08309, Fig. 7", SETTINGS,
-    studies=lambda s: {"compositions": s.base}, checks=checks, draw=draw, quick_seconds=2,
+    studies=lambda s: {"compositions": s.base}, checks=checks, draw=draw, quick_seconds=3,
     setup="one-layer network with biases (PyTorch default init), 4 concepts mu = (1, 2, 3, 4), sigma^2 = 0.5, "
           "four training clusters (no origin cluster), d = 64 (random rotation), n = 5000 per cluster; OOD loss at "
           "every binary composition early in training; SGD batch 128, lr 0.1, mse_loss",
