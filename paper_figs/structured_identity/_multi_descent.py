@@ -215,4 +215,6 @@ def deviations(s: SymmetricSIM) -> list[str]:
             f"U0 = torch.rand(d, d, generator seeded {s.init_seed} + e) x {s.init_scale:g} for {s.seeds} inits e: "
             "init 0 is the authors' draw if their set_random_seed seeds torch's default generator (it reproduces "
             "their figure); the others are added",
-            f"added: trained U U^T networks, GD at lr = {s.lr:g} on population data, up to paper time {s.t_paper:g}"]
+            f"added: trained U U^T networks, GD at lr = {s.lr:g} on population data, up to paper time {s.t_paper:g}",
+            "time on the paper's clock, t = eta x step (the authors plot the step number); the OOD loss only (they "
+            "also draw the entries of W)"]
