@@ -13,6 +13,12 @@ Population loss ``L = 1/2 ||(W - I) A^{1/2}||_F^2 = 1/2 E||W z - z||^2``.
   with loss ``1/(2P) sum ||y - f||^2`` and GD/SGD step ``lr`` has ``t = lr * step``;
   the paper's ``mse_loss`` (mean over batch *and* the ``d`` outputs, no 1/2)
   has ``t = 2 lr step / d``.
+* One layer with a bias ``f = W z + b`` (the authors' networks have biases):
+  with ``z~ = (z, 1)``, ``d[W b]/dt = -([W b] - [I 0]) A~`` where
+  ``A~ = E[z~ z~^T] = [[A, m], [m^T, 1]]`` and ``m = E[z]`` the data mean, so
+  ``[W b](t) = [I 0] + ([W0 b0] - [I 0]) e^{-A~ t}`` (:func:`one_layer_affine`).
+  The bias couples every concept to the mean: learning is slower than
+  ``e^{-a_k t}`` (about twice for the weak concept of the paper's Fig. 2).
 * Symmetric two layers ``f = U U^T z``, ``W = U U^T``.  The paper writes
   ``dW/dt = V(W) = WA + AW - 1/2 (A W^2 + W^2 A + 2 W A W)`` (``convention="paper"``).
   Gradient flow on ``U`` of ``L`` gives ``dW/dt = 2 V(W)`` (``convention=
@@ -40,6 +46,10 @@ __all__ = [
     "one_layer_weights",
     "one_layer_output",
     "one_layer_learning_time",
+    "augmented_moment",
+    "one_layer_affine",
+    "one_layer_affine_output",
+    "one_layer_affine_learning_time",
     "vector_field",
     "growth_suppression_interaction",
     "two_layer_symmetric",
@@ -96,6 +106,124 @@ def one_layer_learning_time(a, frac: float = 0.9) -> np.ndarray:
     if not 0.0 < frac < 1.0:
         raise ValueError(f"frac must lie in (0, 1), got {frac!r}")
     return -np.log1p(-frac) / a
+
+
+# ------------------------------------------------------- one layer with a bias
+def augmented_moment(a, mean) -> np.ndarray:
+    r"""``A~ = E[z~ z~^T] = [[diag(a), m], [m^T, 1]]`` with ``z~ = (z, 1)``, shape (d + 1, d + 1).
+
+    ``a``: the diagonal of the (uncentred) second moment ``A = E[z z^T]`` in
+    concept coordinates; ``mean``: ``m = E[z]`` (for SIM ``m_k = mu_k / C``).
+    """
+    a = _rates(a)
+    m = np.asarray(mean, float)
+    check_shape("mean", m, (a.size,))
+    if not np.all(np.isfinite(m)):
+        raise ValueError("mean must be finite")
+    d = a.size
+    At = np.zeros((d + 1, d + 1))
+    At[:d, :d] = np.diag(a)
+    At[:d, d] = At[d, :d] = m
+    At[d, d] = 1.0
+    return At
+
+
+def _affine_init(d, W0, b0):
+    W0 = np.zeros((d, d)) if W0 is None else np.asarray(W0, float)
+    b0 = np.zeros(W0.shape[:-1]) if b0 is None else np.asarray(b0, float)
+    if W0.ndim not in (2, 3) or W0.shape[-2:] != (d, d):
+        raise ValueError(f"W0 must have shape ({d}, {d}) or (E, {d}, {d}), got {W0.shape}")
+    check_shape("b0", b0, W0.shape[:-1])
+    return np.concatenate([W0, b0[..., None]], axis=-1)           # [W0 b0], (..., d, d + 1)
+
+
+def _affine_decay(t, a, mean):
+    """``t`` (T,) and the eigen-decomposition of ``A~``: ``e^{-A~ t} = V diag(e^{-lam t}) V^T``."""
+    At = augmented_moment(a, mean)
+    t = np.atleast_1d(np.asarray(t, float))
+    check_nonnegative("t", t)
+    lam, V = np.linalg.eigh(At)
+    return t, np.clip(lam, 0.0, None), V
+
+
+def one_layer_affine(t, a, mean, W0=None, b0=None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gradient flow of a one-layer network with a bias, ``f = W z + b``, on ``L = 1/2 E||f(z) - z||^2``.
+
+    .. math:: [W\; b](t) = [I\; 0] + ([W_0\; b_0] - [I\; 0])\, e^{-\tilde A t},
+              \qquad \tilde A = \begin{pmatrix} A & m \\ m^\top & 1 \end{pmatrix}
+
+    (:func:`augmented_moment`; the gradient is ``-([W b] - [I 0]) E[z~ z~^T]``).
+    ``W0`` (d, d) and ``b0`` (d,) default to 0.  Returns ``W`` (T, d, d) and
+    ``b`` (T, d).  Without the bias (``b = 0`` held fixed) the flow is
+    :func:`one_layer_weights`; the two differ whenever ``m != 0``.
+    """
+    a = np.asarray(a, float)
+    t, lam, V = _affine_decay(t, a, mean)
+    Wt0 = _affine_init(a.size, W0, b0)
+    if Wt0.ndim != 2:
+        raise ValueError("one_layer_affine takes one init; use one_layer_affine_output for a batch of inits")
+    d = a.size
+    P = np.eye(d, d + 1)
+    E = np.einsum("ij,tj,kj->tik", V, np.exp(-np.outer(t, lam)), V)       # e^{-A~ t}, (T, d+1, d+1)
+    Wt = P + (Wt0 - P) @ E
+    return Wt[..., :d], Wt[..., d]
+
+
+def one_layer_affine_output(t, a, mean, z, W0=None, b0=None) -> np.ndarray:
+    r"""Output ``f(z) = W(t) z + b(t)`` of the one-layer network with a bias (:func:`one_layer_affine`) at probes ``z``.
+
+    ``z``: (d,) or (..., d) probes in concept coordinates.  ``W0`` (d, d) or a
+    batch of inits (E, d, d) with ``b0`` (d,) or (E, d).  Returns an array of
+    shape ``(T,) + W0.shape[:-2] + z.shape[:-1] + (d,)``: (T, d) for one init
+    and one probe.  Computed as ``z + ([W0 b0] - [I 0]) e^{-A~ t} z~`` without
+    forming ``W(t)`` (cheap for many inits and probes).
+    """
+    a = np.asarray(a, float)
+    t, lam, V = _affine_decay(t, a, mean)
+    d = a.size
+    z = np.asarray(z, float)
+    if z.shape[-1:] != (d,):
+        raise ValueError(f"z must have shape (..., {d}), got {z.shape}")
+    Wt0 = _affine_init(d, W0, b0)
+    zt = np.concatenate([z, np.ones(z.shape[:-1] + (1,))], axis=-1)        # (..., d + 1)
+    coef = zt @ V                                                          # (K..., d + 1)
+    Ez = np.exp(-np.multiply.outer(t, lam))                                # (T, d + 1)
+    Ez = (Ez.reshape((t.size,) + (1,) * (zt.ndim - 1) + (d + 1,)) * coef) @ V.T   # (T, K..., d + 1)
+    R = Wt0 - np.eye(d, d + 1)                                             # (E..., d, d + 1)
+    # residual (T, E..., K..., d): sum_j R[e, i, j] Ez[t, k, j]
+    Ez2 = Ez.reshape(t.size, -1, d + 1)                                    # (T, K, d + 1)
+    res = np.einsum("...ij,tkj->t...ki", R, Ez2)                           # (T, E..., K, d)
+    res = res.reshape((t.size,) + R.shape[:-2] + z.shape[:-1] + (d,))
+    return z + res
+
+
+def one_layer_affine_learning_time(a, mean, z, frac: float = 0.9) -> np.ndarray:
+    r"""First time each coordinate ``k`` of ``f(z)`` reaches ``frac z_k`` from zero init, with the bias (:func:`one_layer_affine_output`).
+
+    There is no closed form (``e^{-A~ t}`` mixes the concepts through the
+    mean); the crossing is bracketed on a grid and refined by ``brentq``.
+    Returns (d,); ``nan`` for coordinates with ``z_k = 0``.
+    """
+    from scipy.optimize import brentq
+
+    a = np.asarray(a, float)
+    z = np.asarray(z, float)
+    check_shape("z", z, (a.size,))
+    if not 0.0 < frac < 1.0:
+        raise ValueError(f"frac must lie in (0, 1), got {frac!r}")
+    lam_min = max(float(np.linalg.eigvalsh(augmented_moment(a, mean)).min()), 1e-12)
+    t_end = 50.0 / lam_min
+    grid = np.concatenate([[0.0], np.geomspace(1e-6 * t_end, t_end, 4000)])
+    ratio = lambda tt: one_layer_affine_output(tt, a, mean, z) / np.where(z == 0, 1.0, z)   # noqa: E731
+    r = ratio(grid)
+    out = np.full(a.size, np.nan)
+    for k in np.flatnonzero(z != 0):
+        i = np.flatnonzero(r[:, k] >= frac)
+        if i.size == 0 or i[0] == 0:
+            continue
+        j = i[0]
+        out[k] = brentq(lambda tt: ratio(np.array([tt]))[0, k] - frac, grid[j - 1], grid[j], xtol=1e-14 * t_end)
+    return out
 
 
 # ---------------------------------------------------------- symmetric two layer
@@ -179,27 +307,64 @@ def two_layer_w_space(t, a, W0, *, convention: str = "gradient_flow", rates: str
                     name="two_layer_w_space", method="DOP853", rtol=rtol, atol=atol).reshape(-1, d, d)
 
 
-def two_layer_recurrence(a, U0, *, eta: float, steps: int, rates: str = "A2", record_every: int = 1):
-    r"""The authors' discrete recurrence, as Euler steps of size ``eta`` in ``U``-space on the paper clock.
+def two_layer_recurrence(a, U0, *, eta: float, steps: int, rates: str = "A2", space: str = "W",
+                         dtype: str = "float32", record_every: int = 1):
+    r"""Euler steps of size ``eta`` of the paper-clock flow ``dW/dt = V(W)`` (eq. 6) from ``W0 = U0 U0^T``.
 
-    ``U <- U - (eta/2) [(W - I) A' + A' (W - I)] U`` with ``A' = A^2`` by default
-    (``rates="A2"``: what the authors' theory scripts do) or ``A``.  Returns
-    ``(t, W)`` with ``t = eta * step`` in paper time, ``W`` of shape (T, d, d).
+    The default is **the authors' theory-script recurrence** (what made the
+    paper's Figs. 5, 8-10): ``space="W"``, ``rates="A2"``, ``dtype="float32"``,
+
+    .. math:: W \leftarrow W + \eta\, [W A'^{} + A' W - W A' W - (A' W^2 + W^2 A')/2], \qquad A' = A^2,
+
+    i.e. ``V(W)`` with every rate ``a_i`` squared, stepped directly in ``W``
+    (they use ``eta = 0.01``).  Stepping ``W`` is first-order Euler: halving
+    ``eta`` halves the distance to the ``A^2`` ODE, and at large rates the
+    iterates can leave the PSD cone.  Options:
+
+    * ``rates="A"``: the equations' rates;
+    * ``space="U"``: Euler steps in ``U``-space,
+      ``U <- U - (eta/2) [(W - I) A' + A' (W - I)] U``, which keep ``W = U U^T``
+      PSD (a different first-order scheme with the same ``eta -> 0`` limit);
+    * ``dtype="float64"``: without the authors' single-precision round-off.
+
+    Returns ``(t, W)`` with ``t = eta * step`` on the paper clock (``step`` = 0,
+    ``record_every``, ..., ``steps``) and ``W`` (T, d, d) in float64.  Once an
+    iterate leaves the PSD cone, a negative eigenvalue grows without bound (the
+    flow is unstable there); iterates after the first non-finite one are NaN.
     """
     a = _rates(a, rates)
     check_positive("eta", eta)
     steps = check_int("steps", steps)
     record_every = check_int("record_every", record_every)
+    check_choice("space", space, ("W", "U"))
+    check_choice("dtype", dtype, ("float32", "float64"))
     d = a.size
-    U = _check_U0(U0, d).copy()
+    U0 = _check_U0(U0, d)
+    ft = np.dtype(dtype).type
+    a, step = a.astype(dtype), ft(eta)
+    eye = np.eye(d, dtype=dtype)
     ts, Ws = [], []
-    for n in range(steps + 1):
-        W = U @ U.T
-        if n % record_every == 0 or n == steps:
-            ts.append(n * eta)
-            Ws.append(W)
-        M = W - np.eye(d)
-        U = U - 0.5 * eta * ((M * a) + (a[:, None] * M)) @ U
+    W = (U0 @ U0.T).astype(dtype)
+    U = U0.astype(dtype)
+    half = ft(0.5)
+    finite = True
+    with np.errstate(over="ignore", invalid="ignore"):
+        for n in range(steps + 1):
+            if space == "U":
+                W = U @ U.T
+            if n % record_every == 0 or n == steps:
+                ts.append(n * eta)
+                Ws.append(W.astype(float) if finite else np.full((d, d), np.nan))
+            if not finite:
+                continue
+            if space == "W":
+                WA = W * a
+                W2 = W @ W
+                W = W + step * (WA + a[:, None] * W - WA @ W - half * (a[:, None] * W2 + W2 * a))
+            else:
+                M = W - eye
+                U = U - half * step * ((M * a) + (a[:, None] * M)) @ U
+            finite = bool(np.all(np.isfinite(U if space == "U" else W)))
     return np.asarray(ts), np.asarray(Ws)
 
 

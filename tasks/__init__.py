@@ -9,7 +9,7 @@ from . import (gaussian_mixture, graph_walks, hierarchical, polynomial_regressio
 from ._samples import Samples
 from .hierarchical import TreeConfig, TreeTask, make_tree_task, tree_singular_values
 from .polynomial_regression import PolyRegressionConfig, PolyRegressionTask, make_poly_regression
-from .structured_identity import SIMConfig, SIMTask, concept_rates, make_sim
+from .structured_identity import SIMConfig, SIMTask, concept_mean, concept_rates, make_sim
 from .teacher_student import TeacherStudentConfig, TeacherStudentTask, make_teacher_student
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "TeacherStudentTask",
     "TreeConfig",
     "TreeTask",
+    "concept_mean",
     "concept_rates",
     "hierarchical",
     "polynomial_regression",

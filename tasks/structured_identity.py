@@ -25,7 +25,9 @@ coordinates: ``A = E[z z^T] = diag(a)`` with
 
 ``C`` the number of clusters (``s``, or ``s + 1`` with the origin cluster),
 and ``complement_noise_std^2`` on the padding axes; in input coordinates it is
-``Q A Q^T``.
+``Q A Q^T``.  The data mean is ``m = E[z] = mu / C`` on the concept axes
+(:func:`concept_mean`): a network with biases sees it through
+``A~ = E[(z, 1)(z, 1)^T]``.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ from theorylab.rng import as_generator
 
 from ._samples import Samples
 
-__all__ = ["SIMConfig", "SIMTask", "make_sim", "concept_rates"]
+__all__ = ["SIMConfig", "SIMTask", "make_sim", "concept_rates", "concept_mean"]
 
 
 def _as_tuple(name: str, value, n: int | None) -> tuple[float, ...]:
@@ -129,6 +131,11 @@ def concept_rates(config: SIMConfig) -> np.ndarray:
     return np.asarray(config.signal) ** 2 / config.n_clusters + config.sigma**2
 
 
+def concept_mean(config: SIMConfig) -> np.ndarray:
+    r"""``m_p = E[z_p] = mu_p / C``: the data mean on the concept axes (``C`` counts the origin cluster when present)."""
+    return np.asarray(config.signal) / config.n_clusters
+
+
 @dataclass(frozen=True)
 class SIMTask:
     """A drawn SIM task: embedding, exact statistics, probes and a sampler."""
@@ -147,6 +154,13 @@ class SIMTask:
         a = np.full(self.config.d, self.config.complement_noise_std**2)
         a[: self.config.n_concepts] = self.rates
         return a
+
+    @property
+    def full_mean(self) -> np.ndarray:
+        """The data mean in concept coordinates, length d (padding axes: 0)."""
+        m = np.zeros(self.config.d)
+        m[: self.config.n_concepts] = concept_mean(self.config)
+        return m
 
     @property
     def second_moment(self) -> np.ndarray:

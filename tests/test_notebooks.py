@@ -29,7 +29,7 @@ SMALL = {
                                                                     net_epochs=200, record_every=50),
                                   MF_WIDTHS=(32, 128, 512)),
     "sim_explorer.ipynb": dict(MU=(1.0, 2.0), SIGMA2=(0.05, 0.05), DIVERSITIES=(0.05, 2.0), RATIOS=(1.0, 8.0),
-                               N_PER_CLUSTER=200, SEEDS=2, T_MAX=5.0),
+                               N_PER_CLUSTER=1000, SEEDS=2, T_MAX=14.0),
 }
 
 
@@ -119,5 +119,10 @@ def test_notebook_runs_and_agrees(name):
         assert ns["lazy_gap"][-1] < ns["lazy_gap"][0]
         assert -0.7 < ns["mf_slope"] < -0.3                              # O(N^-1/2) around the DMFT
     if name == "sim_explorer.ipynb":
+        # trained nets with biases vs the closed form from their own init: finite data and SGD only (the large init
+        # amplifies rate errors: 2-10% at 200 points per cluster), 0.4-1.2% here
         assert np.allclose(ns["t90_exp"], ns["t90_th"], rtol=0.1)
+        assert ns["t90_th"][0] > 1.5 * ns["t90_bias_free"][0]       # the bias slows the weak concept (x2.1)
         assert ns["bumps"][0] == 0.0 and ns["bumps"][-1] > 1e-3      # equal rates: monotone; separated: swing-by
+        # the authors' Fig. 9 from their init: 3 rises with A^2 (smallest 7.5% against the 5% count), 2 with A
+        assert ns["rises"] == {"authors' recurrence (A^2, eta 0.01)": 3, "A^2 ODE": 3, "rates A (equations)": 2}

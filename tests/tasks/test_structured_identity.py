@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from theorylab.tasks import SIMConfig, concept_rates, make_sim
+from theorylab.tasks import SIMConfig, concept_mean, concept_rates, make_sim
 from theorylab.testing import assert_close, mc_tolerance
 from theorylab.testing.strategies import sim_configs
 
@@ -33,6 +33,18 @@ def test_rates_formula_and_empirical_second_moment():
     # entries of x x^T: variance at most ~ 2 (max second moment)^2
     tol = mc_tolerance(np.sqrt(2) * 2.0, n)
     assert np.all(np.abs(smp.sigma_xx - task.second_moment) <= tol)
+
+
+def test_data_mean_counts_the_origin_cluster():
+    """m = E[z] = mu / C on the concept axes (what a network with biases sees), padding axes 0."""
+    cfg = SIMConfig((1.0, 2.0), noise_var=0.1, n_per_cluster=20_000, origin_cluster=True, dim=4, rotate=True)
+    assert_close(concept_mean(cfg), [1 / 3, 2 / 3])
+    assert_close(concept_mean(SIMConfig((1.0, 2.0), noise_var=0.1)), [0.5, 1.0])
+    task = make_sim(cfg, rng=0)
+    assert_close(task.full_mean, [1 / 3, 2 / 3, 0.0, 0.0])
+    x = task.sample(rng=1).x
+    tol = mc_tolerance(2.0, len(x))                      # per-coordinate std <= sqrt(max second moment) < 2
+    assert np.all(np.abs(task.to_concepts(x.mean(0)) - concept_mean(cfg)) <= tol)
 
 
 def test_noise_std_and_var_agree():

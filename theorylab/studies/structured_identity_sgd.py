@@ -30,7 +30,7 @@ from theorylab.nets import MLP, DeepLinear
 from theorylab.nets.mlp import ACTIVATIONS
 from theorylab.solvers import sim
 from theorylab.study import Study
-from theorylab.tasks import SIMConfig, make_sim
+from theorylab.tasks import SIMConfig, concept_mean, make_sim
 from theorylab.train import TrainConfig, record_steps, train
 from theorylab.trajectory import Trajectory
 
@@ -56,16 +56,20 @@ def _check_configs(configs) -> None:
             raise ValueError(f"configs must share the number of concepts, got {first.n_concepts} and {c.n_concepts}")
 
 
-def _concept_theory(configs, t: np.ndarray, depth: int, u0: float) -> np.ndarray:
+def _concept_theory(configs, t: np.ndarray, depth: int, u0: float, bias: bool = False) -> np.ndarray:
     """Output at ``x_hat`` in concept coordinates, (T, C, s), from a decoupled init of strength ``u0``.
 
-    Depth 1: ``f_k = (1 - (1 - u0) e^{-a_k t}) mu_k`` (``W(0) = u0 I``; eq. 4).
+    Depth 1: ``f_k = (1 - (1 - u0) e^{-a_k t}) mu_k`` (``W(0) = u0 I``; eq. 4); with
+    ``bias``, the affine flow ``[W b](t) = [I 0] + ([u0 I 0] - [I 0]) e^{-A~ t}``
+    (:func:`~theorylab.solvers.sim.one_layer_affine`, ``A~ = [[A, m], [m^T, 1]]``, ``m = mu / C``).
     Depth D >= 2: ``f_k = mu_k deep_mode(a_k t, 1, u0, D)`` (every concept a Saxe mode with ``s = lam = a_k``).
     """
     out = []
     for task in sim_tasks(configs):
         a, mu = task.rates, np.asarray(task.config.signal)
-        if depth == 1:
+        if depth == 1 and bias:
+            out.append(sim.one_layer_affine_output(t, a, concept_mean(task.config), mu, W0=u0 * np.eye(a.size)))
+        elif depth == 1:
             out.append(sim.one_layer_output(t, a, mu, W0=u0 * np.eye(a.size)))
         else:
             out.append(sim.deep_linear_concepts(t, a, u0, depth) * mu)
@@ -78,8 +82,9 @@ class ConceptTheory(Study):
 
     Theory: observable ``ood`` (T, C, s) on ``n_theory`` points of ``[0, t_max]``
     (:data:`GF` clock), per config: depth 1 with ``W(0) = u0 I`` (``u0 = 0``: the
-    zero-init closed form), or a depth-``D`` chain whose product starts at
-    ``u0`` on the concept modes (``deep_mode``, Saxe et al. 2014).
+    zero-init closed form; with ``bias``, a bias starting at 0 and the affine
+    closed form with ``A~ = [[A, m], [m^T, 1]]``), or a depth-``D`` chain whose
+    product starts at ``u0`` on the concept modes (``deep_mode``, Saxe et al. 2014).
     Experiment: none (``None``); used as a reference curve next to networks
     that have no exact theory.
     """
@@ -90,10 +95,13 @@ class ConceptTheory(Study):
     u0: float = 0.0
     t_max: float = 5.0
     n_theory: int = 300
+    bias: bool = False
 
     def validate(self) -> None:
         _check_configs(self.configs)
         check_int("depth", self.depth)
+        if self.bias and self.depth != 1:
+            raise ValueError(f"bias needs depth = 1 (the affine closed form), got depth {self.depth}")
         check_nonnegative("u0", self.u0)
         if self.depth > 1 and not 0 < self.u0 < 1:
             raise ValueError(f"u0 must lie in (0, 1) for depth >= 2 (a product starting at 0 never moves), "
@@ -107,8 +115,8 @@ class ConceptTheory(Study):
 
     def theory(self) -> Trajectory:
         t = np.linspace(0.0, self.t_max, self.n_theory)
-        return Trajectory(t, {"ood": _concept_theory(self.configs, t, self.depth, self.u0)},
-                          {"depth": self.depth, "u0": self.u0}, clock=GF)
+        return Trajectory(t, {"ood": _concept_theory(self.configs, t, self.depth, self.u0, self.bias)},
+                          {"depth": self.depth, "u0": self.u0, "bias": self.bias}, clock=GF)
 
 
 @dataclass(frozen=True)
@@ -209,21 +217,33 @@ def _by_config(traj: Trajectory, C: int, S: int) -> Trajectory:
 
 @dataclass(frozen=True)
 class OneLayerSIM(_SGDStudy):
-    """A one-layer linear network ``f = W x`` (no bias) learning SIM (Figs. 2a, 2b, 7).
+    """A one-layer linear network ``f = W x + b`` (``bias``) or ``f = W x`` learning SIM (Figs. 2a, 2b, 7).
 
     Experiment: for every config, ``seeds`` networks ``[d, d]`` with PyTorch's
-    init scaled by ``init_scale`` (small: the theory starts at 0), each on its own
-    data draw, SGD as in the module docstring.  Observables: ``ood`` (T, seeds, C, s),
-    the output at ``x_hat`` in concept coordinates; ``ood_loss`` ``1/2 ||f(x_hat) - x_hat||^2``;
-    ``loss`` (the training loss); with ``compositions``, ``comp_loss`` (T, seeds, C, 2^s)
-    at every binary composition ``x^(v)`` (codes in ``SIMTask.compositions`` order).
-    Theory: gradient flow from zero init, ``f_k(t) = (1 - e^{-a_k t}) mu_k`` with
-    ``a_k = mu_k^2/C + sigma_k^2``: ``ood`` (T, C, s), ``ood_loss`` and ``comp_loss``
-    ``1/2 sum_k v_k mu_k^2 e^{-2 a_k t}``, on ``n_theory`` points joined with the
-    record times.  Clock: :data:`GF` for both.
+    ``nn.Linear`` init (weights and biases ``U(-k, k)``, ``k = init_scale / sqrt(d)``;
+    ``init_scale = 1`` is the paper's), each on its own data draw, SGD as in the
+    module docstring.  Observables: ``ood`` (T, seeds, C, s), the output at
+    ``x_hat`` in concept coordinates; ``ood_loss`` ``1/2 ||f(x_hat) - x_hat||^2`` (concept
+    coordinates); ``loss`` (the training loss); with ``compositions``, ``comp_loss``
+    (T, seeds, C, 2^s) ``1/2 ||f(x^(v)) - x^(v)||^2`` over all ``d`` outputs at every binary
+    composition (codes in ``SIMTask.compositions`` order).
+
+    Theory: gradient flow on the population loss **from each member's own initial
+    weights** (rebuilt from the member seeds), in concept coordinates: with
+    ``bias``, ``[W b](t) = [I 0] + ([W0 b0] - [I 0]) e^{-A~ t}``, ``A~ = [[A, m], [m^T, 1]]``,
+    ``a_k = mu_k^2/C + sigma_k^2``, ``m_k = mu_k / C``
+    (:func:`~theorylab.solvers.sim.one_layer_affine_output`); without, ``W(t) = I + (W0 - I) e^{-A t}``.
+    The flow is affine in the init, so ``ood`` (T, C, s) -- the member mean -- is the
+    flow from the members' mean init, the expectation of the experiment's seed
+    mean; ``ood_loss`` and ``comp_loss`` average the members' losses, as the
+    experiment's seed mean does.  The paper's zero-init closed form is
+    ``ood_zero_init`` (T, C, s) (``f_k = (1 - e^{-a_k t}) mu_k`` without bias), and with
+    ``bias`` the bias-free zero-init form is ``ood_bias_free`` (T, C, s), for reference.
+    On ``n_theory`` points joined with the record times.  Clock: :data:`GF` for both.
     """
 
-    init_scale: float = 0.1
+    bias: bool = True
+    init_scale: float = 1.0
     compositions: bool = False
 
     def validate(self) -> None:
@@ -235,21 +255,46 @@ class OneLayerSIM(_SGDStudy):
         return cls(seeds=2, lr=0.1, batch_size=32, t_max=1.0, n_rec=6, n_theory=20, compositions=True)
 
     def _net(self, tasks) -> torch.nn.Module:
-        return MLP([self.d, self.d], seeds=self._member_seeds(), activation="linear", bias=False, init="torch",
+        return MLP([self.d, self.d], seeds=self._member_seeds(), activation="linear", bias=self.bias, init="torch",
                    init_scale=self.init_scale, dtype="float32", device="cpu")
+
+    def member_inits(self, tasks) -> tuple[np.ndarray, np.ndarray]:
+        """Every member's initial ``W0`` (E, d, d) and ``b0`` (E, d) in concept coordinates (``b0 = 0`` without bias)."""
+        net = self._net(tasks)
+        W = net.weights[0].detach().double().numpy()
+        b = net.biases[0].detach().double().numpy() if self.bias else np.zeros(W.shape[:2])
+        Qs = np.stack([t.Q for t in tasks for _ in range(self.seeds)])
+        return np.swapaxes(Qs, 1, 2) @ W @ Qs, np.einsum("eji,ej->ei", Qs, b)
 
     def theory(self) -> Trajectory:
         t = self.theory_times()
-        ood = _concept_theory(self.configs, t, 1, 0.0)
-        obs = {"ood": ood, "ood_loss": 0.5 * ((ood - np.array([c.signal for c in self.configs])) ** 2).sum(-1)}
-        if self.compositions:
-            losses = []
-            for task in self.tasks():
+        tasks = self.tasks()
+        W0, b0 = self.member_inits(tasks)
+        S, s, d = self.seeds, self.configs[0].n_concepts, self.d
+        ood, ood_loss, comp = [], [], []
+        for i, task in enumerate(tasks):
+            mu = np.zeros(d)
+            mu[:s] = task.config.signal
+            probes = [mu[None]]
+            if self.compositions:
                 codes, _ = task.compositions()
-                mu = np.asarray(task.config.signal)
-                losses.append(0.5 * np.exp(-2 * np.outer(t, task.rates)) @ ((codes * mu) ** 2).T)
-            obs["comp_loss"] = np.stack(losses, axis=1)
-        return Trajectory(t, obs, {"solver": "one_layer_output (zero init)"}, clock=GF)
+                probes.append(np.pad(codes * mu[:s], ((0, 0), (0, d - s))))
+            probes = np.concatenate(probes)                                          # (K, d) concept coordinates
+            mean = task.full_mean if self.bias else np.zeros(d)
+            f = sim.one_layer_affine_output(t, task.full_rates, mean, probes, W0[i * S:(i + 1) * S],
+                                            b0[i * S:(i + 1) * S])                   # (T, S, K, d)
+            ood.append(f[:, :, 0, :s].mean(axis=1))
+            ood_loss.append(0.5 * ((f[:, :, 0, :s] - mu[:s]) ** 2).sum(-1).mean(axis=1))
+            if self.compositions:
+                comp.append(0.5 * ((f[:, :, 1:, :] - probes[1:]) ** 2).sum(-1).mean(axis=1))
+        obs = {"ood": np.stack(ood, axis=1), "ood_loss": np.stack(ood_loss, axis=1),
+               "ood_zero_init": _concept_theory(self.configs, t, 1, 0.0, self.bias)}
+        if self.bias:
+            obs["ood_bias_free"] = _concept_theory(self.configs, t, 1, 0.0, False)
+        if self.compositions:
+            obs["comp_loss"] = np.stack(comp, axis=1)
+        solver = "one_layer_affine_output" if self.bias else "one_layer_affine_output (mean 0, no bias)"
+        return Trajectory(t, obs, {"solver": f"{solver} from each member's init", "bias": self.bias}, clock=GF)
 
     def experiment(self) -> Trajectory:
         return self._train(self.compositions)
