@@ -111,3 +111,9 @@ def test_bad_comparator_input_fails_naming_the_parameter():
         crossing_time(t, t, 0.5, direction="upp")
     with pytest.raises(TypeError, match="threshold"):
         max_error(th, th, "x", threshold="0.1")
+
+
+def test_a_learning_time_never_reached_fails_instead_of_giving_nan():
+    for th, ex in ((float("nan"), 1.0), (1.0, float("nan")), (float("inf"), 2.0)):
+        row = learning_time_agreement(th, ex, name="t", threshold=0.1)
+        assert row.value == float("inf") and not row.passed

@@ -260,7 +260,8 @@ def learning_time_agreement(
     gating: bool = True,
 ) -> Agreement:
     """Relative difference of two learning (threshold-crossing) times, both on ``clock``."""
-    value = abs(t_experiment - t_theory) / abs(t_theory) if np.isfinite(t_experiment) else float("inf")
+    finite = np.isfinite(t_experiment) and np.isfinite(t_theory) and t_theory != 0
+    value = abs(t_experiment - t_theory) / abs(t_theory) if finite else float("inf")     # a time never reached fails
     return assess(name, "learning-time relative error", value, threshold, higher_is_better=False,
                   detail={"t_theory": float(t_theory), "t_experiment": float(t_experiment)}, clock=clock,
                   gating=gating)
