@@ -274,9 +274,8 @@ def draw(res, s: Settings):
     ax2 = ax.twinx()
     ax2.semilogx(e.t, e["accuracy"], color="gray", lw=0.8)
     ax2.tick_params(labelsize=6, colors="gray")
-    ax.set_title(f"authors' energy (W = {s.energy_window}, {s.energy_seqs} walks pooled); grey: accuracy\n"
-                 f"minimum at {et['t_min']:g} (dotted), accuracy {s.rule_level:g} at {et['t_rule']:g} (dashed)",
-                 fontsize=6)
+    ax.set_title(f"W = {s.energy_window}, {s.energy_seqs} walks pooled; grey: accuracy\n"
+                 f"min at {et['t_min']:g}; accuracy {s.rule_level:g} at {et['t_rule']:g}", fontsize=6)
     ax = axes[0, 2]
     ax.plot(loss.t, loss["loss"], color=COLORS[2])
     ax.set_xlabel(clock_label(loss, 44), fontsize=7)
