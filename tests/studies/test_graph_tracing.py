@@ -328,3 +328,11 @@ def test_context_accuracy_compares_on_the_context_clock():
     row = max_error(r.theory, r.experiment, "accuracy", relative=False,
                     threshold=tol.criterion(1.0, "accuracies lie in [0, 1]"))
     assert row.clock == CONTEXT.describe() and 0 <= row.value <= 1
+
+
+def test_neighbour_code_overlap_is_read_off_the_unique_leading_pc():
+    """On the 4x4 grid the second singular value of A E is four-fold degenerate: a top-2 plane would be LAPACK's
+    choice (overlap anywhere in 0-0.46); the leading PC (the checkerboard mode) is unique and misses (z2, z3)."""
+    h = HeatFlow(graph=GraphSpec("grid", 4, 4), n_tau=2).theory()
+    assert h["overlap_neighbour_code"][0] < 1e-12
+    assert h["overlap_mixing"][0] > 0.95
