@@ -125,7 +125,7 @@ def draw(res, s: Settings):
             ax.semilogx(p.t[1:], p["connected"][1:], color=c, drawstyle="steps-post", label=g.name)
         ax.set_xlabel(clock_label(p))
         ax.set_ylabel("fraction with observed\nedges connecting the graph")
-        ax.set_title(f"percolation: {what} ({s.n_trials} trials)", fontsize=7)
+        ax.set_title(f"percolation: {what}\n({s.n_trials} trials)", fontsize=7)
         ax.legend(fontsize=6, loc="upper left")
     axes[1, 3].set_axis_off()
     fig.suptitle("Graph tracing theory: spectral embedding, heat flow, in-context Bayes, percolation", fontsize=8)
