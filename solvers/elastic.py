@@ -37,7 +37,8 @@ from theorylab.clock import Clock
 from theorylab.rng import as_generator
 from theorylab.trajectory import Trajectory
 
-__all__ = ["le_ode_rates", "le_ode_operator", "le_ode_solution", "estimate_AB", "tail_index", "le_sde", "LE_SDE_TIME"]
+__all__ = ["le_ode_rates", "le_ode_operator", "le_ode_solution", "estimate_AB", "tail_index", "TAIL_SIGNS", "le_sde",
+           "LE_SDE_TIME"]
 
 #: The time ``t`` of the LE-SDE above (and of its linearised ODEs).  It is *not* gradient-flow time of
 #: a loss: the drift is ``-Theta grad_X L`` with ``L = (1/(nK)) sum ell`` and the kernel
@@ -135,16 +136,25 @@ def estimate_AB(means, model: str = "I") -> tuple[np.ndarray, np.ndarray]:
     return A, B
 
 
-def tail_index(t, A, *, late: float = 0.5) -> float:
-    """``r = 1 - mean(log A(t) / log t)`` over the last ``late`` fraction of times (t > 1, A > 0 there).
+#: How :func:`tail_index` treats a negative estimated ``A(t)``.
+TAIL_SIGNS = ("drop", "flip")
 
+
+def tail_index(t, A, *, late: float = 0.5, sign: str = "drop") -> float:
+    """``r = 1 - mean(log A(t) / log t)`` over the last ``late`` fraction of times (t > 1 there).
+
+    ``sign="drop"``: only the times with ``A(t) > 0`` enter the mean; ``sign="flip"`` (the
+    authors' code): a negative ``A`` is replaced by ``-A``, i.e. ``log |A|`` (``A = 0`` is left out).
     For ``alpha = c t^{-r}`` it returns ``r - log(c / (1 - r)) / log t``: exact when ``c = 1 - r``,
     otherwise biased by ``O(1 / log t)``.
     """
+    check_choice("sign", sign, TAIL_SIGNS)
     t, A = np.asarray(t, float), np.asarray(A, float)
+    if sign == "flip":
+        A = np.abs(A)
     m = (t >= np.quantile(t, 1 - late)) & (t > 1) & (A > 0)
     if not m.any():
-        raise ValueError("tail_index needs late times t > 1 with A(t) > 0")
+        raise ValueError("tail_index needs late times t > 1 with A(t) > 0 (|A(t)| > 0 with sign='flip')")
     return float(1 - np.mean(np.log(A[m]) / np.log(t[m])))
 
 

@@ -4,7 +4,8 @@ Park et al., ICLR 2025 (arXiv:2501.00070).  With adjacency ``A`` and Laplacian
 ``L = D - A`` (eigenvalues ``0 = lambda_1 <= lambda_2 <= ...``, eigenvectors ``z_k``):
 
 * Dirichlet energy ``E_G(X) = sum_ij A_ij ||x_i - x_j||^2 = 2 tr(X^T L X)``; the paper's
-  plotted "normalised" energy is ``E_G(X / ||X||_F)``; the centred Rayleigh quotient
+  plotted "normalised" energy is ``E_G(X / ||X||_F) / (2d)`` for ``d``-dimensional coordinates
+  (:func:`normalized_energy` with ``convention="authors"``); the centred Rayleigh quotient
   ``R(X) = tr(X_c^T L X_c) / ||X_c||_F^2`` lies in ``[lambda_2, lambda_max]``.
 * Spectral embedding: minimising ``E_G`` over ``X^T X = I``, ``X`` orthogonal to ``1``, gives
   ``(z_2, z_3)`` with energy ``2 (lambda_2 + lambda_3)``.  Eigenvalues of grids and rings
@@ -24,7 +25,7 @@ from theorylab._validate import check_int, check_nonnegative
 from theorylab.rng import as_generator
 from theorylab.tasks.graph_walks import adjacency, random_walks
 
-__all__ = ["laplacian", "spectrum", "spectral_embedding", "dirichlet_energy", "normalized_energy",
+__all__ = ["laplacian", "spectrum", "spectral_embedding", "dirichlet_energy", "normalized_energy", "ENERGY_CONVENTIONS",
            "rayleigh_quotient", "subspace_overlap", "pca", "heat_flow", "neighbour_mixing",
            "bigram_accuracy_exact", "bigram_accuracy_mc", "edge_coverage_iid", "connection_length_mc"]
 
@@ -55,10 +56,28 @@ def dirichlet_energy(X, A) -> float:
     return float(2 * np.trace(X.T @ laplacian(A) @ X))
 
 
-def normalized_energy(X, A) -> float:
-    """The paper's plotted energy: ``E_G(X / ||X||_F)`` (uncentred Frobenius norm)."""
+#: Conventions of :func:`normalized_energy`.
+ENERGY_CONVENTIONS = ("sum", "authors")
+
+
+def normalized_energy(X, A, *, convention: str = "sum") -> float:
+    r"""Dirichlet energy of the uncentred-Frobenius-normalised coordinates ``X / ||X||_F`` (n, d).
+
+    ``convention="sum"``: ``E_G(X / ||X||_F) = sum_ij A_ij ||x_i - x_j||^2 / ||X||_F^2
+    = 2 tr(X^T L X) / ||X||_F^2`` (both orders of every edge, summed over the ``d`` coordinates).
+
+    ``convention="authors"``: the "normalized Dirichlet energy" that Park et al. plot (their
+    notebook): half the sum over ordered pairs of neighbours of the squared difference *averaged*
+    over the ``d`` coordinates, ``tr(X^T L X) / (d ||X||_F^2)`` -- ``1 / (2d)`` of the "sum"
+    value.  (Their script's ``compute_energy`` is yet another scale: the mean over the ``2|E|``
+    directed edges of ``||x_i - x_j||^2``, unnormalised.)
+    """
+    from theorylab._validate import check_choice
+
+    check_choice("convention", convention, ENERGY_CONVENTIONS)
     X = np.asarray(X, float).reshape(len(X), -1)
-    return dirichlet_energy(X / np.linalg.norm(X), A)
+    e = dirichlet_energy(X / np.linalg.norm(X), A)
+    return e if convention == "sum" else e / (2 * X.shape[1])
 
 
 def rayleigh_quotient(X, A) -> float:

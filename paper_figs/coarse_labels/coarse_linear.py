@@ -41,7 +41,9 @@ SEPARATION = tol.criterion(0.05, "budget: GD vs gradient flow 0.45 lr + neglecte
 COLLAPSE = tol.criterion(10.0, "an order of magnitude: the coarse classes collapse (Papyan et al. 2020)",
                          at_least=True)
 RECOVERABLE = tol.criterion(0.9, "k-means recovers the fine classes (chance about 0.36 for S = 3 after matching); "
-                                 "Yang et al. report 93% from 5 coarse CIFAR-10 labels", at_least=True)
+                                 "Yang et al. report 93% from 5 coarse CIFAR-10 labels.  A member below the k-means "
+                                 "edge may merge its closest pair on another CPU: the row's detail gives the mean "
+                                 "if every such member did (0.916 at quick settings)", at_least=True)
 SNR_EDGE = tol.criterion(float(np.sqrt(8 / np.pi)), "k-means splits the closest fine pair rather than the hidden "
                                                     "noise when D_min^2/4 > (2/pi) sigma^2 a_inf (fine_snr)",
                          at_least=True)
@@ -55,6 +57,17 @@ def _worst_member(res, name: str, label: str):
                                detail={**rows[e].detail, "member": e, "per_member": [a.value for a in rows]})
 
 
+def _worst_case_fine(acc, snr, s: CoarseLinear) -> float:
+    """The seed mean if every member whose closest fine pair is below the k-means edge merged that pair instead.
+
+    Such a member's k-means result is a knife edge between CPUs (issue #13); merging two of S fine classes
+    caps its accuracy at (S - 1) / S.  The row is robust when this worst case still clears the threshold.
+    """
+    acc, snr = np.asarray(acc, float), np.asarray(snr, float)
+    S = s.mixture.S
+    return float(np.mean(np.where(snr < SNR_EDGE.value, np.minimum(acc, (S - 1) / S), acc)))
+
+
 def checks(res, s: CoarseLinear):
     th, ex = res["linear"].theory, res["linear"].experiment
     nc1 = ex["nc1"].mean(axis=1)
@@ -66,7 +79,8 @@ def checks(res, s: CoarseLinear):
         assess("coarse NC1 collapses", "seed-mean NC1 at the start / at the end", nc1[0] / nc1[-1], COLLAPSE,
                detail={"nc1": [float(nc1[0]), float(nc1[-1])]}),
         assess("fine classes stay recoverable", "seed-mean fine clustering accuracy of the hidden layer at the end",
-               fine[-1], RECOVERABLE, detail={"start": float(fine[0]), "per_member": ex["fine_acc"][-1].tolist()}),
+               fine[-1], RECOVERABLE, detail={"start": float(fine[0]), "per_member": ex["fine_acc"][-1].tolist(),
+                                              "worst_case": _worst_case_fine(ex["fine_acc"][-1], snr, s)}),
         assess("closest fine pair over hidden noise (theory, info)", "min over members of D_min(t_max) / (sigma "
                "sqrt(a_inf))", float(snr.min()), SNR_EDGE, gating=False, detail={"per_member": snr.tolist()}),
     ]

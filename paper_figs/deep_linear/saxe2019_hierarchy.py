@@ -45,7 +45,9 @@ def checks(res, s: TreeHierarchy):
     ordered = bool(np.all(np.diff(t_half) > 0))
     rows.append(assess("broad-to-fine order of trained half-way times", "levels in order (1 = yes)", float(ordered),
                        tol.claim(1.0, "Saxe 2019 Figs. 3-4: broad distinctions are learnt before fine ones",
-                                 at_least=True)))
+                                 at_least=True),
+                       detail={"t_half": [float(t) for t in t_half],
+                               "min_step_ratio": float(np.min(np.asarray(t_half[1:]) / np.asarray(t_half[:-1])))}))
     return rows
 
 

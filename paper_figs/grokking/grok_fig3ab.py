@@ -86,7 +86,7 @@ def checks(res, s: Settings):
         assess("delay grows as eps falls", "t_test(50%) strictly decreasing in eps (1 = yes)",
                float(np.all(np.diff(t_e[:, 1]) < 0)),
                tol.criterion(1.0, "Kumar et al. 2024, Fig. 3b: smaller eps, later generalisation", at_least=True),
-               detail={"t_test": t_e[:, 1].tolist()}),
+               detail={"t_test": t_e[:, 1].tolist(), "min_step_ratio": float(np.min(t_e[:-1, 1] / t_e[1:, 1]))}),
     ]
 
 

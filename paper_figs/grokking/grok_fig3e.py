@@ -73,6 +73,13 @@ def _monotone_fraction(t: np.ndarray) -> float:
     return float(rising[~both_late].mean())
 
 
+def _min_step(t: np.ndarray) -> float:
+    """Smallest ratio of neighbouring times along the last axis where both are reached: the ordering's margin."""
+    a, b = t[..., :-1], t[..., 1:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.min(b[ok] / a[ok])) if ok.any() else float("nan")
+
+
 def checks(res, s: Settings):
     t_test, t_train, rise = grid(res, s)
     t_inf = np.where(np.isnan(t_test), np.inf, t_test)
@@ -88,7 +95,8 @@ def checks(res, s: Settings):
                "t_test(50%) increasing (not reached = inf; pairs with neither reached left out)",
                _monotone_fraction(t_inf.T),
                tol.criterion(1.0, "Kumar et al. 2024, Fig. 3e: lazier (larger alpha) is always later", at_least=True),
-               detail={"t_test": t_test.tolist(), "alphas": list(s.alphas), "eps": list(s.eps_list)}),
+               detail={"t_test": t_test.tolist(), "alphas": list(s.alphas), "eps": list(s.eps_list),
+                       "min_step_ratio": _min_step(t_inf.T)}),
         assess("generalisation time grows as eps falls, at every alpha", "fraction of neighbouring eps pairs with "
                "t_test(50%) decreasing in eps", _monotone_fraction(-t_inf),
                tol.criterion(0.75, "Kumar et al. 2024, Fig. 3e; at large eps and small alpha the test loss falls at "

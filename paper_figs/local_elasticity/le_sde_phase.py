@@ -20,7 +20,10 @@ from theorylab.testing import thresholds as tol
 
 PAPER = "Zhang, Wang & Su 2021, the LE-SDE phase transition"
 SEPARATES = tol.criterion(0.95, f"finite-time form of the claim that alpha > beta separates the classes (training "
-                                f"loss -> 0; {PAPER}): at least 95% of the samples separated at t_max", at_least=True)
+                                f"loss -> 0; {PAPER}): at least 95% of the samples separated at t_max. The worst "
+                                "ratio, 0.95, sits at its noise floor (0.96-0.98 from t = 180 to 600): 8 of 240 "
+                                "samples wrong against 12 allowed, in a seeded simulation that is the same on any "
+                                "CPU up to round-off", at_least=True)
 NEVER = tol.criterion(0.05, f"finite-time form of the claim that alpha < beta never separates ({PAPER}): at most "
                             "5% of the samples on their own class at t_max")
 ETF = tol.criterion(0.02, f"class means approach a simplex ETF when alpha > beta ({PAPER}); 0.02 of the cosine "

@@ -49,6 +49,16 @@ def test_tail_index_recovers_the_decay_exponent(r):
     assert abs(tail_index(t, t ** (1 - r)) - r) < 1e-12               # alpha = (1 - r) t^-r: exact
     est = tail_index(t, t ** (1 - r) / (1 - r), late=0.3)             # alpha = t^-r: bias -log(1/(1-r))/log t
     assert abs(est - r) < 1.5 * abs(np.log(1 - r)) / np.log(1e6)
+    assert tail_index(t, -(t ** (1 - r)), sign="flip") == tail_index(t, t ** (1 - r))   # the authors': log |A|
+
+
+def test_tail_index_sign_rules():
+    t = np.arange(1.0, 101.0)                                         # late window: t = 51..100
+    A = np.where(t > 75, -(t ** 0.8), t ** 0.5)                       # negative over half the late window
+    assert tail_index(t, A) == pytest.approx(0.5, abs=1e-12)          # only the A > 0 times (t <= 75)
+    assert tail_index(t, A, sign="flip") == pytest.approx(1 - (0.5 + 0.8) / 2, abs=1e-12)   # log |A| everywhere
+    with pytest.raises(ValueError, match="sign"):
+        tail_index(t, A, sign="abs")
 
 
 def test_le_sde_phase_transition_at_beta_equal_alpha():

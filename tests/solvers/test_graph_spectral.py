@@ -54,6 +54,13 @@ def test_spectral_embedding_energy_and_rayleigh_bounds(graph):
     assert_close(rayleigh_quotient(Z, A), 0.5 * (lam[1] + lam[2]), level="exact", scale=lam[-1])
     assert_close(normalized_energy(3.0 * X, A), dirichlet_energy(X, A) / np.sum(X**2), level="exact",
                  scale=lam[-1])
+    # the authors' plotted energy: X / ||X||_F, squared differences averaged over the d coordinates, half the sum
+    # over ordered neighbour pairs -- 1 / (2d) of the "sum" convention
+    Xn = X / np.linalg.norm(X)
+    plotted = 0.5 * sum(A[i, j] * np.mean((Xn[i] - Xn[j]) ** 2) for i in range(len(A)) for j in range(len(A)))
+    assert_close(normalized_energy(3.0 * X, A, convention="authors"), plotted, level="exact", scale=plotted)
+    assert_close(normalized_energy(X, A, convention="authors") * 2 * X.shape[1], normalized_energy(X, A),
+                 level="exact", scale=lam[-1])
 
 
 @pytest.mark.parametrize("graph", [grid_graph(4, 4), ring_graph(10), hex_graph(3, 3)], ids=["grid", "ring", "hex"])
@@ -113,3 +120,9 @@ def test_bad_input():
         bigram_accuracy_exact(adjacency(ring_graph(5)), 0)
     with pytest.raises(ValueError, match="k must be"):
         spectral_embedding(ring_graph(4), 4)
+
+
+def test_normalized_energy_refuses_an_unknown_convention():
+    with pytest.raises(ValueError, match="convention"):
+        normalized_energy(np.eye(3), adjacency(ring_graph(3)), convention="mean")
+

@@ -159,6 +159,42 @@ def test_class_means_and_window_checks():
         class_means(hidden, nodes, 4, position=5, window=6)
     with pytest.raises(ValueError, match="position"):
         class_means(hidden, nodes, 4, position=11, window=2)
+    # the authors' inclusive window [t - W, t] at token index t = position - 1: W + 1 tokens, cut at the start
+    cm = class_means(hidden, nodes, 4, position=10, window=4, inclusive=True)   # positions 5..9: 0, 2, 2, 1, 0
+    assert np.allclose(cm[:3, 0], [7.0, 8.0, 6.5]) and np.isnan(cm[3]).all()
+    cm = class_means(hidden, nodes, 4, position=3, window=6, inclusive=True)    # positions 0..2
+    assert np.allclose(cm[:2, 0], [1.0, 1.0]) and np.isnan(cm[2:]).all()
+
+
+def test_class_means_pool_a_batch_of_walks():
+    rng = np.random.default_rng(0)
+    hidden, nodes = rng.normal(size=(3, 12, 2)), rng.integers(4, size=(3, 12))
+    cm = class_means(hidden, nodes, 4, position=12, window=5)
+    h, v = hidden[:, 7:].reshape(-1, 2), nodes[:, 7:].ravel()
+    for k in range(4):
+        if (v == k).any():
+            assert np.allclose(cm[k], h[v == k].mean(axis=0))
+        else:
+            assert np.isnan(cm[k]).all()
+    assert np.array_equal(class_means(hidden[1], nodes[1], 4, 12, 5), class_means(hidden[1:2], nodes[1:2], 4, 12, 5),
+                          equal_nan=True)
+    with pytest.raises(ValueError, match="must match"):
+        class_means(hidden, nodes[:2], 4, position=12, window=5)
+
+
+def test_batch_pooling_forms_the_energy_curve_at_the_authors_window():
+    """W = 20 on a 4x4 grid: one walk's window rarely holds all 16 nodes; 16 walks pooled always do."""
+    model = CausalTransformer(32, 32, 1, 4, d_mlp=0, ov="identity", embed_init="orthogonal", seed=0)
+    cfg = WalkCorpusConfig(grid_graph(4, 4), vocab_size=32, length=60)
+    kw = dict(window=20, n_seqs=16, rng=3, length=60, inclusive=True)
+    per_seq = representation_geometry(model, cfg, [40, 60], pool="sequence", **kw)
+    pooled = representation_geometry(model, cfg, [40, 60], pool="batch", energy="authors", **kw)
+    assert np.isfinite(pooled["energy"]).all() and np.isfinite(pooled["overlap"]).all()
+    summed = representation_geometry(model, cfg, [40, 60], pool="batch", energy="sum", **kw)
+    assert np.allclose(summed["energy"], 2 * 32 * pooled["energy"])                  # "sum" = 2d x "authors"
+    assert np.isnan(per_seq["energy"]).any() or np.isfinite(pooled["energy"]).all()
+    with pytest.raises(ValueError, match="pool"):
+        representation_geometry(model, cfg, [40], pool="labelling", **kw)
 
 
 # ----------------------------------------------------------------------------- studies: contract and clocks
@@ -190,7 +226,8 @@ def test_example_is_deterministic_and_on_a_clock(cls):
 def _changes(value):
     """Other valid-looking values of a field, to show the cache key follows it."""
     alt = {"identity": "learned", "learned": "identity", "orthogonal": "normal", "normal": "orthogonal",
-           "cosine": "constant", "constant": "cosine", "cpu": "cuda", "grid": "hex", "ring": "grid", "hex": "grid"}
+           "cosine": "constant", "constant": "cosine", "cpu": "cuda", "grid": "hex", "ring": "grid", "hex": "grid",
+           "batch": "sequence", "sequence": "batch", "authors": "sum", "sum": "authors"}
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
@@ -233,11 +270,18 @@ def test_every_field_reaches_the_cache_key(cls):
 @pytest.mark.parametrize("cls, field, value", [
     (HeatFlow, "n_tau", 1), (BayesPredictor, "smoothing", -1.0), (Percolation, "n_trials", 0),
     (WalkTraining, "schedule", "linear"), (WalkTraining, "vocab", 3), (WalkTraining, "lr", 0.0),
-    (ContextAccuracy, "length", 1), (ContextGeometry, "window", 100), (ContextGeometry, "positions", (14, 10)),
+    (ContextAccuracy, "length", 1), (ContextGeometry, "pool", "labelling"), (ContextGeometry, "positions", (14, 10)),
+    (ContextGeometry, "energy_convention", "mean"),
     (PriorBehaviour, "length", 1), (PriorGeometry, "n_geo", 99)])
 def test_bad_fields_are_refused_by_name(cls, field, value):
     with pytest.raises(ValueError, match=field):
         cls.example().replace(**{field: value})
+
+
+def test_an_exclusive_window_must_fit_in_the_shortest_context():
+    with pytest.raises(ValueError, match="window"):
+        ContextGeometry.example().replace(inclusive=False, window=100)
+    ContextGeometry.example().replace(window=100)            # inclusive: cut at the start of the sequence
 
 
 def test_graph_spec_is_data_with_one_spelling_per_graph():
@@ -284,3 +328,11 @@ def test_context_accuracy_compares_on_the_context_clock():
     row = max_error(r.theory, r.experiment, "accuracy", relative=False,
                     threshold=tol.criterion(1.0, "accuracies lie in [0, 1]"))
     assert row.clock == CONTEXT.describe() and 0 <= row.value <= 1
+
+
+def test_neighbour_code_overlap_is_read_off_the_unique_leading_pc():
+    """On the 4x4 grid the second singular value of A E is four-fold degenerate: a top-2 plane would be LAPACK's
+    choice (overlap anywhere in 0-0.46); the leading PC (the checkerboard mode) is unique and misses (z2, z3)."""
+    h = HeatFlow(graph=GraphSpec("grid", 4, 4), n_tau=2).theory()
+    assert h["overlap_neighbour_code"][0] < 1e-12
+    assert h["overlap_mixing"][0] > 0.95

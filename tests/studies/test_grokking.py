@@ -42,6 +42,20 @@ def test_observables_follow_the_options():
     assert GrokkingRuns(**base).experiment() is None
 
 
+def test_runs_with_their_own_initialisation_seed():
+    """An ensemble of initialisations is a tuple of runs with their own net_seed; -1 keeps the study's."""
+    base = dict(D=4, P=10, N=2, eta0=0.5, steps=30, record_every=10, net_seed=3)
+    ens = GrokkingRuns(**base, runs=(Committee(1.0, 0.3, net_seed=3), Committee(1.0, 0.3, net_seed=4),
+                                     Committee(1.0, 0.3))).theory()
+    one = GrokkingRuns(**{**base, "net_seed": 4}, runs=(Committee(1.0, 0.3),)).theory()
+    np.testing.assert_array_equal(ens["train_loss"][:, 0], ens["train_loss"][:, 2])
+    assert not np.allclose(ens["train_loss"][:, 0], ens["train_loss"][:, 1])
+    np.testing.assert_allclose(ens["train_loss"][:, 1], one["train_loss"][:, 0], rtol=1e-12)
+    net = GrokkingRuns(**base, runs=(Committee(1.0, 0.3, net_seed=4),), trained=0, trained_steps=30,
+                       trained_every=10).run()
+    assert max_error(one_run(net.theory, 0), net.experiment, "train_loss", threshold=tol.exact()).passed
+
+
 def test_grok_times_reads_the_clock():
     th = GrokkingRuns(D=4, P=10, N=6, eta0=0.5, steps=200, record_every=10, runs=(Committee(1.0, 0.3),)).theory()
     t = grok_times(th, 0)
@@ -61,7 +75,7 @@ def test_bad_grokking_runs(kwargs, field):
 
 @pytest.mark.parametrize("kwargs, field", [
     (dict(alpha=0.0), "alpha"), (dict(eps=-1.0), "eps"), (dict(init_scale=0.0), "init_scale"),
-    (dict(toward_solution=1.0), "toward_solution"), (dict(eigvec=-1), "eigvec"),
+    (dict(toward_solution=1.0), "toward_solution"), (dict(eigvec=-1), "eigvec"), (dict(net_seed=-2), "net_seed"),
 ])
 def test_bad_committee(kwargs, field):
     with pytest.raises(ValueError, match=field):

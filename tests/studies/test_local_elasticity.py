@@ -40,6 +40,11 @@ def test_tail_index_rule_and_le_fit():
     t = np.arange(0, 101, 10.0)
     assert np.isnan(late_tail_index(t, np.where(t > 80, -1.0, t)))             # A <= 0 late: non-elastic
     assert late_tail_index(t, t ** 0.3) == pytest.approx(0.7)                   # A = t^(1 - r)
+    # the authors' rule flips the sign of a negative A: -t^0.3 reads as elastic, r = 0.7
+    assert late_tail_index(t, -(t ** 0.3), rule="flip") == pytest.approx(0.7)
+    assert late_tail_index(t, t ** 0.3, rule="flip") == late_tail_index(t, t ** 0.3)
+    with pytest.raises(ValueError, match="rule"):
+        late_tail_index(t, t ** 0.3, rule="abs")
     g = np.random.default_rng(0)
     X0 = g.normal(size=(3, 3))
     A, B = 0.05 * t, 0.01 * t

@@ -117,7 +117,9 @@ class HeatFlow(Study):
     (n, 2), and the one-step mechanism on orthonormal token embeddings ``E = I``
     (the long-context limit of a copying attention layer): ``pcs_mixing`` (n, 2)
     and ``overlap_mixing`` of neighbour mixing ``e_i + mean_{j ~ i} e_j``, and
-    ``overlap_neighbour_code`` of the predicted-neighbour code ``A E``.
+    ``overlap_neighbour_code``: the squared cosine between the *leading* centred PC of the
+    predicted-neighbour code ``A E`` and ``span(z_2, z_3)`` (on the 4x4 grid its second singular
+    value is four-fold degenerate, so a top-2 plane is LAPACK's choice: its overlap ranges 0-0.46).
     Experiment: none.  Clock: :data:`HEAT`.
     """
 
@@ -160,7 +162,7 @@ class HeatFlow(Study):
                                  "eigen_energy": const(2 * (lam[1] + lam[2])), "gap": const(gap),
                                  "eigenvalues": const(lam), "spectral_embedding": const(Z), "pcs_mixing": const(mix),
                                  "overlap_mixing": const(gs.subspace_overlap(mix, Z)),
-                                 "overlap_neighbour_code": const(gs.subspace_overlap(gs.pca(A @ E, 2)[0], Z))},
+                                 "overlap_neighbour_code": const(gs.subspace_overlap(gs.pca(A @ E, 1)[0], Z))},
                           {"solver": "graph_spectral.heat_flow", "graph": self.graph.name}, clock=HEAT)
 
 

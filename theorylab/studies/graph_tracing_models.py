@@ -36,8 +36,8 @@ from theorylab.train import TrainConfig, train
 from theorylab.trajectory import Trajectory
 
 from .graph_tracing import CONTEXT, GraphSpec
-from .graph_tracing_probes import (prior_behaviour, prior_geometry, prior_test_batch, representation_geometry,
-                                   rule_following_accuracy)
+from .graph_tracing_probes import (POOLS, prior_behaviour, prior_geometry, prior_test_batch,
+                                   representation_geometry, rule_following_accuracy)
 
 __all__ = ["WalkTraining", "trained_model", "ContextAccuracy", "ContextGeometry", "PriorBehaviour", "PriorGeometry"]
 
@@ -203,12 +203,21 @@ class ContextGeometry(Study):
     Experiment: the model of ``training`` on ``n_seqs`` held-out walks over
     ``graph`` (seed ``seed``) of ``max(positions)`` tokens; at each context
     ``t`` in ``positions`` and each layer (embedding, then every block) the class
-    means over ``[t - window, t)``: ``energy`` (the paper's normalised Dirichlet
-    energy ``E_G(X / ||X||_F)``), ``rayleigh`` (centred Rayleigh quotient, in
-    ``[lambda_2, lambda_max]``) and ``overlap`` (top-2 centred PCs vs
-    ``span(z_2, z_3)``), each (P, n_layers + 1) and averaged over the sequences
-    whose window holds every node; ``pcs`` (P, n_layers + 1, n, 2): the first
-    such sequence's top-2 PC scores.
+    means over a backward window of the context (see
+    :func:`~theorylab.studies.graph_tracing_probes.class_means`): by default the
+    authors' -- ``inclusive``: the last ``window + 1`` tokens, their ``[t - W, t]``;
+    ``pool="batch"``: the walks share one labelling and the means pool their
+    occurrences -- or the last ``window`` tokens of each sequence on its own
+    labelling (``inclusive=False``, ``pool="sequence"``).  Observables, each
+    (P, n_layers + 1), NaN where a window misses a node: ``energy``, the normalised
+    Dirichlet energy in convention ``energy_convention`` ("authors": the quantity
+    Park et al. plot, ``tr(X^T L X) / (d ||X||_F^2)``; "sum": ``E_G(X / ||X||_F)``,
+    2d times it; :func:`~theorylab.solvers.graph_spectral.normalized_energy`),
+    ``rayleigh`` (centred Rayleigh quotient, in ``[lambda_2, lambda_max]``) and
+    ``overlap`` (top-2 centred PCs vs ``span(z_2, z_3)``), per-sequence values
+    averaged over the sequences whose window holds every node; ``pcs``
+    (P, n_layers + 1, n, 2): the top-2 PC scores of the pooled means (or of the
+    first complete sequence).
     Theory: none here; the spectral embedding, the Laplacian spectrum and the
     neighbour-mixing mechanism the geometry is compared with do not depend on
     context and are in :class:`~theorylab.studies.graph_tracing.HeatFlow`.
@@ -222,6 +231,9 @@ class ContextGeometry(Study):
     window: int = 100
     n_seqs: int = 8
     seed: int = 2
+    inclusive: bool = True
+    pool: str = "batch"
+    energy_convention: str = "authors"
 
     def validate(self) -> None:
         if not self.positions:
@@ -231,10 +243,13 @@ class ContextGeometry(Study):
         if any(b <= a for a, b in zip(self.positions, self.positions[1:])):
             raise ValueError(f"positions must increase, got {self.positions}")
         check_int("window", self.window)
-        if self.window > self.positions[0]:
-            raise ValueError(f"window must be <= the shortest context {self.positions[0]}, got {self.window}")
+        if not self.inclusive and self.window > self.positions[0]:
+            raise ValueError(f"window must be <= the shortest context {self.positions[0]} (or inclusive=True, "
+                             f"which cuts the window at the start of the sequence), got {self.window}")
         check_int("n_seqs", self.n_seqs)
         check_int("seed", self.seed, minimum=0)
+        check_choice("pool", self.pool, POOLS)
+        check_choice("energy_convention", self.energy_convention, gs.ENERGY_CONVENTIONS)
         _check_graph_fits(self.training, self.graph)
 
     @classmethod
@@ -247,13 +262,16 @@ class ContextGeometry(Study):
         length = max(self.positions)
         cfg = WalkCorpusConfig(self.graph.graph(), self.training.vocab, length)
         geo = representation_geometry(model, cfg, self.positions, window=self.window, n_seqs=self.n_seqs,
-                                      rng=self.seed, length=length)
+                                      rng=self.seed, length=length, inclusive=self.inclusive, pool=self.pool,
+                                      energy=self.energy_convention)
         obs = {k: geo[k].T for k in ("energy", "rayleigh", "overlap")}
         obs["pcs"] = geo["pcs"].transpose(1, 0, 2, 3)
-        return Trajectory(np.asarray(self.positions), obs, {"probe": "representation_geometry",
-                                                            "graph": self.graph.name, "window": self.window,
-                                                            "energy": "E_G(X / ||X||_F), E_G = sum_ij A_ij "
-                                                                      "||x_i - x_j||^2"}, clock=CONTEXT)
+        span = f"last {self.window + 1} tokens (inclusive)" if self.inclusive else f"last {self.window} tokens"
+        energy = ("tr(X^T L X) / (d ||X||_F^2), the authors' plotted energy" if self.energy_convention == "authors"
+                  else "E_G(X / ||X||_F), E_G = sum_ij A_ij ||x_i - x_j||^2")
+        return Trajectory(np.asarray(self.positions), obs,
+                          {"probe": "representation_geometry", "graph": self.graph.name, "window": span,
+                           "pool": self.pool, "energy": energy}, clock=CONTEXT)
 
 
 def _check_prior(training: WalkTraining) -> None:

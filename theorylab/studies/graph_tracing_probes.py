@@ -9,15 +9,18 @@ can only be read from the context.  The probes are the paper's:
 * rule-following accuracy at position ``t``: the next-token probability mass on
   the current node's true neighbours, renormalised over the graph's tokens;
 * class-mean representations: for each node, the mean residual-stream vector
-  over its occurrences in the backward window ``[t - window, t)``; their centred
-  PCA, Dirichlet energy / Rayleigh quotient, and the overlap of the top-2 PCs
-  with the spectral embedding ``span(z_2, z_3)``.
+  over its occurrences in a backward window (the last ``W`` tokens of the
+  context, or the authors' ``W + 1``), per sequence or pooled over a batch of
+  walks on one labelling (the authors'); their centred PCA, Dirichlet energy /
+  Rayleigh quotient, and the overlap of the top-2 PCs with the spectral
+  embedding ``span(z_2, z_3)``.
 
 Conventions: "context length" ``t`` counts tokens seen (the clock
 :data:`~theorylab.studies.graph_tracing.CONTEXT`); accuracies are masses on the
-true neighbours renormalised over the graph's tokens; the Dirichlet energy is the
-paper's normalised one, ``E_G(X / ||X||_F)`` with ``E_G = sum_ij A_ij ||x_i - x_j||^2``
-(2|E| times the authors' ``compute_energy``, a mean over directed edges).
+true neighbours renormalised over the graph's tokens; the normalised Dirichlet
+energy is :func:`~theorylab.solvers.graph_spectral.normalized_energy` in a stated
+convention: "sum", ``E_G(X / ||X||_F)`` with ``E_G = sum_ij A_ij ||x_i - x_j||^2``, or
+"authors", ``1 / (2d)`` of it, the quantity Park et al. plot.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from theorylab.rng import as_generator
 from theorylab.solvers import graph_spectral as gs
 from theorylab.tasks.graph_walks import WalkCorpusConfig, adjacency, make_walk_batch
 
-__all__ = ["rule_following_accuracy", "class_means", "representation_geometry", "finite_mean", "prior_test_batch",
+__all__ = ["rule_following_accuracy", "class_means", "POOLS", "representation_geometry", "finite_mean", "prior_test_batch",
            "prior_behaviour", "prior_geometry"]
 
 
@@ -56,20 +59,36 @@ def rule_following_accuracy(model, config: WalkCorpusConfig, n_seqs: int = 64, *
     return acc.mean(axis=0), acc.std(axis=0, ddof=1) / np.sqrt(acc.shape[0])
 
 
-def class_means(hidden: np.ndarray, nodes: np.ndarray, n_nodes: int, position: int, window: int) -> np.ndarray:
-    """Mean of ``hidden[s]`` over the positions ``s`` in ``[position - window, position)`` at each node.
+def class_means(hidden: np.ndarray, nodes: np.ndarray, n_nodes: int, position: int, window: int, *,
+                inclusive: bool = False) -> np.ndarray:
+    """Mean of the hidden states over a backward window ending at context ``position``, at each node.
 
-    ``hidden`` (T, d) and ``nodes`` (T,) for one sequence.  Nodes not visited in the
-    window get NaN rows.  ``window`` may not exceed ``position`` (the context so far).
+    ``hidden`` (T, d) and ``nodes`` (T,) for one sequence, or (S, T, d) and (S, T) for a batch of
+    walks *on one labelling*, whose occurrences are then pooled over the batch (the authors'
+    class means).  The window holds the last ``window`` tokens of the context, ``[position - window,
+    position)`` (0-based; ``window <= position``), or with ``inclusive`` the authors' ``[t - W, t]``
+    at their token index ``t = position - 1``: the last ``window + 1`` tokens, cut at the start of
+    the sequence.  Nodes not visited in the window get NaN rows.
     """
-    T = len(nodes)
+    hidden, nodes = np.asarray(hidden), np.asarray(nodes)
+    if hidden.ndim == 2:
+        hidden, nodes = hidden[None], nodes[None]
+    if hidden.ndim != 3 or nodes.shape != hidden.shape[:2]:
+        raise ValueError(f"hidden (T, d) or (S, T, d) must match nodes (T,) or (S, T), got {hidden.shape} and "
+                         f"{nodes.shape}")
+    T = nodes.shape[1]
     position, window = check_int("position", position), check_int("window", window)
     if position > T:
         raise ValueError(f"position must be <= the sequence length {T}, got {position}")
-    if window > position:
+    if inclusive:
+        start = max(0, position - window - 1)
+    elif window > position:
         raise ValueError(f"window ({window}) must be <= the context length at that position ({position})")
-    h, v = hidden[position - window: position], nodes[position - window: position]
-    out = np.full((n_nodes, hidden.shape[1]), np.nan)
+    else:
+        start = position - window
+    h = hidden[:, start: position].reshape(-1, hidden.shape[2])
+    v = nodes[:, start: position].ravel()
+    out = np.full((n_nodes, hidden.shape[2]), np.nan)
     for k in range(n_nodes):
         m = v == k
         if m.any():
@@ -77,40 +96,57 @@ def class_means(hidden: np.ndarray, nodes: np.ndarray, n_nodes: int, position: i
     return out
 
 
+#: How class means are formed: per sequence (each with its own labelling), or pooled over a batch on one labelling.
+POOLS = ("sequence", "batch")
+
+
 @torch.no_grad()
 def representation_geometry(model, config: WalkCorpusConfig, positions, *, window: int, n_seqs: int = 8, rng=2,
-                            length: int | None = None) -> dict[str, np.ndarray]:
-    """Class-mean geometry per layer and context length, averaged over held-out sequences.
+                            length: int | None = None, inclusive: bool = False, pool: str = "sequence",
+                            energy: str = "sum") -> dict[str, np.ndarray]:
+    """Class-mean geometry per layer and context length on held-out walks.
 
-    Returns ``energy`` (the paper's normalised Dirichlet energy), ``rayleigh`` (centred
-    Rayleigh quotient, in ``[lambda_2, lambda_max]``), ``overlap`` (top-2 PCs vs
-    ``span(z_2, z_3)``), each (n_layers + 1, len(positions)), and ``pcs``: the
-    first complete sequence's top-2 PC scores, (n_layers + 1, len(positions), n, 2).
-    A (sequence, position) whose window misses a node is left out of the averages.
+    Class means over the backward window of :func:`class_means` (``window``, ``inclusive``).
+    ``pool="sequence"``: every sequence has its own labelling and its own class means; the
+    metrics are averaged over the sequences whose window holds every node.  ``pool="batch"``
+    (the authors'): the ``n_seqs`` walks share one labelling (the first sequence's) and the
+    class means pool their occurrences, one value per layer and context.
+
+    Returns ``energy`` (:func:`~theorylab.solvers.graph_spectral.normalized_energy` in convention
+    ``energy``), ``rayleigh`` (centred Rayleigh quotient, in ``[lambda_2, lambda_max]``),
+    ``overlap`` (top-2 PCs vs ``span(z_2, z_3)``), each (n_layers + 1, len(positions)), NaN where
+    no window holds every node, and ``pcs``: the top-2 PC scores of the first complete sequence
+    (or of the pooled means), (n_layers + 1, len(positions), n, 2).
     """
+    from theorylab._validate import check_choice
+
+    check_choice("pool", pool, POOLS)
+    check_choice("energy", energy, gs.ENERGY_CONVENTIONS)
     positions = [check_int("position", p) for p in positions]
     length = max(positions) if length is None else length
     cfg = WalkCorpusConfig(config.graph, config.vocab_size, length)
     b = make_walk_batch(cfg, check_int("n_seqs", n_seqs), rng=as_generator(rng))
-    _, hidden = model(torch.as_tensor(b.tokens, device=model.device), return_hidden=True)
+    tokens = b.tokens if pool == "sequence" else np.take_along_axis(np.broadcast_to(b.labels[:1], b.labels.shape),
+                                                                    b.nodes, axis=1)
+    _, hidden = model(torch.as_tensor(tokens, device=model.device), return_hidden=True)
     hidden = hidden.double().cpu().numpy()                                      # (L+1, S, T, d)
     A = adjacency(config.graph)
     n = len(A)
     Z = gs.spectral_embedding(A, 2)
+    groups = [[s] for s in range(n_seqs)] if pool == "sequence" else [list(range(n_seqs))]
     shape = (hidden.shape[0], len(positions))
-    out = {k: np.full(shape + (n_seqs,), np.nan) for k in ("energy", "rayleigh", "overlap")}
+    out = {k: np.full(shape + (len(groups),), np.nan) for k in ("energy", "rayleigh", "overlap")}
     pcs = np.full(shape + (n, 2), np.nan)
     for layer in range(hidden.shape[0]):
         for j, pos in enumerate(positions):
-            for s in range(n_seqs):
-                X = class_means(hidden[layer, s], b.nodes[s], n, pos, window)
-                seen = ~np.isnan(X[:, 0])
-                if seen.sum() < n:                                              # need every node in the window
+            for g, seqs in enumerate(groups):
+                X = class_means(hidden[layer, seqs], b.nodes[seqs], n, pos, window, inclusive=inclusive)
+                if np.isnan(X[:, 0]).any():                                      # need every node in the window
                     continue
-                out["energy"][layer, j, s] = gs.normalized_energy(X, A)
-                out["rayleigh"][layer, j, s] = gs.rayleigh_quotient(X, A)
+                out["energy"][layer, j, g] = gs.normalized_energy(X, A, convention=energy)
+                out["rayleigh"][layer, j, g] = gs.rayleigh_quotient(X, A)
                 scores, _ = gs.pca(X, 2)
-                out["overlap"][layer, j, s] = gs.subspace_overlap(scores, Z)
+                out["overlap"][layer, j, g] = gs.subspace_overlap(scores, Z)
                 if np.isnan(pcs[layer, j, 0, 0]):             # the first sequence with every node seen
                     pcs[layer, j] = scores
     res = {k: finite_mean(v) for k, v in out.items()}

@@ -51,6 +51,8 @@ class Committee:
         toward ``(0, beta beta^T / (alpha eps))``, the uncentred network equal to the target (theory only)
     eigvec : 0 for the teacher's labels; ``j >= 1`` (Fig. 5) for labels along the ``j``-th eigenvector
         (descending) of the initial NTK Gram matrix over training and test inputs, unit mean square
+    net_seed : the seed of this run's initial weights; -1 (default): the study's ``net_seed`` (an
+        ensemble of initialisations is a tuple of runs with seeds 0, 1, ...)
     """
 
     alpha: float = 1.0
@@ -59,6 +61,7 @@ class Committee:
     centered: bool = True
     toward_solution: float = 0.0
     eigvec: int = 0
+    net_seed: int = -1
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -70,6 +73,7 @@ class Committee:
         if self.toward_solution and self.eps == 0:
             raise ValueError("toward_solution needs eps > 0 (M* = beta beta^T / (alpha eps))")
         check_int("eigvec", self.eigvec, minimum=0)
+        check_int("net_seed", self.net_seed, minimum=-1)
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,10 @@ class _Task(Study):
         return make_poly_regression(PolyRegressionConfig(self.D, self.P, n_test=self.n_test), rng=self.task_seed)
 
     def network(self, c: Committee) -> CommitteeMachine:
-        """The float64 network of run ``c`` (seed ``net_seed``): its initial weights are every theory's too."""
-        return CommitteeMachine(self.D, self.N, seeds=[self.net_seed], alpha=c.alpha, eps=c.eps,
+        """The float64 network of run ``c`` (seed ``c.net_seed``, else the study's ``net_seed``): its initial
+        weights are every theory's too."""
+        seed = c.net_seed if c.net_seed >= 0 else self.net_seed
+        return CommitteeMachine(self.D, self.N, seeds=[seed], alpha=c.alpha, eps=c.eps,
                                 init_scale=c.init_scale, centered=c.centered, dtype="float64", device="cpu")
 
     def state(self, c: Committee, beta: np.ndarray) -> CommitteeState:

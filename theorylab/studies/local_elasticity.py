@@ -28,7 +28,7 @@ from theorylab.tasks.shapes import CLASSES, ShapesConfig, make_shapes
 from theorylab.train import TrainConfig, train
 from theorylab.trajectory import Trajectory
 
-__all__ = ["LESDEPhase", "ShapesCorruption", "le_fit", "late_tail_index"]
+__all__ = ["LESDEPhase", "ShapesCorruption", "le_fit", "late_tail_index", "TAIL_RULES"]
 
 
 @dataclass(frozen=True)
@@ -175,15 +175,24 @@ class ShapesCorruption(Study):
                      meta={"corruption": self.shapes.corruption})
 
 
-def late_tail_index(t: np.ndarray, A: np.ndarray, *, late: float = 0.5) -> float:
-    """The tail index ``1 - mean(log A / log t)`` over the last ``late`` fraction of times, NaN if not elastic.
+#: Tail-index rules of :func:`late_tail_index`: NaN where ``A <= 0`` late (ours), or the authors' sign flip.
+TAIL_RULES = ("nan", "flip")
 
-    Rule: NaN ("non-elastic") when ``A(t) <= 0`` anywhere in that window -- ``A`` is then not a
-    growing cumulative impact and its log is undefined -- where the authors' code flips the sign
-    of a negative ``A`` instead.  Window: the second half of the recorded steps (theirs: the last
-    1000 iterations of 10k).  See ``solvers.elastic.tail_index``.
+
+def late_tail_index(t: np.ndarray, A: np.ndarray, *, late: float = 0.5, rule: str = "nan") -> float:
+    """The tail index ``1 - mean(log A / log t)`` over the last ``late`` fraction of times.
+
+    ``rule="nan"``: NaN ("non-elastic") when ``A(t) <= 0`` anywhere in that window -- ``A`` is then
+    not a growing cumulative impact and its log is undefined.  ``rule="flip"`` (the authors' code):
+    a negative ``A`` is replaced by ``-A`` (``log |A|``), so a strongly negative ``A`` gives ``r < 1``
+    like a strongly positive one, and ``r`` near 1 means ``|A|`` near 1.  Window: the second half of
+    the recorded steps by default (theirs: the last 1000 iterations of 10k).  See
+    ``solvers.elastic.tail_index``.
     """
+    check_choice("rule", rule, TAIL_RULES)
     t, A = np.asarray(t, float), np.asarray(A, float)
+    if rule == "flip":
+        return tail_index(t, A, late=late, sign="flip")
     window = t >= np.quantile(t, 1 - late)
     if np.any(A[window] <= 0):
         return float("nan")
@@ -193,10 +202,11 @@ def late_tail_index(t: np.ndarray, A: np.ndarray, *, late: float = 0.5) -> float
 def le_fit(traj: Trajectory, model: str = "I") -> dict[str, np.ndarray | float]:
     """LE-ODE summary of a logged class-mean trajectory (``means`` (T, K, K), first record at t = 0).
 
-    Returns ``A``, ``B`` (``solvers.elastic.estimate_AB``), ``tail`` (:func:`late_tail_index` of
-    ``A`` on the trajectory's own time) and ``fit``: the closed-form LE-ODE from the first class
-    means with the fitted ``A``, ``B`` (T, K, K).
+    Returns ``A``, ``B`` (``solvers.elastic.estimate_AB``), ``tail`` and ``tail_flip``
+    (:func:`late_tail_index` of ``A`` on the trajectory's own time, our rule and the authors') and
+    ``fit``: the closed-form LE-ODE from the first class means with the fitted ``A``, ``B`` (T, K, K).
     """
     means = np.asarray(traj["means"], float)
     A, B = estimate_AB(means, model)
-    return {"A": A, "B": B, "tail": late_tail_index(traj.t, A), "fit": le_ode_solution(means[0], A, B, model)}
+    return {"A": A, "B": B, "tail": late_tail_index(traj.t, A), "tail_flip": late_tail_index(traj.t, A, rule="flip"),
+            "fit": le_ode_solution(means[0], A, B, model)}
