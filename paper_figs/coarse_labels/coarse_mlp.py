@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from theorylab.compare import assess
 from theorylab.figures import Figure
@@ -94,6 +95,7 @@ def draw(res, s: Settings):
         axes[0, 0].semilogy(ex.t, ex["nc1"].mean(axis=1), ls, color=c, label=name(r))
         axes[0, 1].plot(ex.t, ex["fine_acc"].mean(axis=1), ls, color=c, label=name(r))
     axes[0, 0].set_ylabel("coarse NC1 (last hidden layer)")
+    axes[0, 0].yaxis.set_minor_formatter(NullFormatter())     # minor log labels (3e-3, 4e-3) collide
     axes[0, 1].set_ylabel("fine clustering accuracy")
     axes[0, 1].axhline(1 / s.base.mixture.S, color="gray", lw=0.8, ls=":")
     for ax in axes[0]:
